@@ -1,0 +1,4 @@
+"""End-to-end tasks built on the zoo: data, training, evaluation, command line.
+
+TensorFlow may be used here for data pipelines only; models come from `zoo`.
+"""

@@ -1,0 +1,5 @@
+import sys
+
+from applications.cli import main
+
+sys.exit(main())

@@ -1,0 +1,22 @@
+"""Encoder zoo: Keras 3 encoder architectures for TensorFlow, JAX and PyTorch.
+
+>>> import zoo
+>>> zoo.list_models("*seq2seq*")
+['lstm_seq2seq']
+>>> model = zoo.build("dense_autoencoder_toy")
+>>> codes = zoo.encoder(model)
+"""
+
+from zoo import autoencoders, seq2seq  # noqa: F401  (registers the families)
+from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
+from zoo.model import ZooModel, encoder
+from zoo.registry import FAMILIES, ModelSpec, build, describe, get_spec, list_models, register_model
+from zoo.seq2seq import greedy_decode
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
+    "build", "describe", "encoder", "get_spec", "greedy_decode", "list_models",
+    "register_model",
+]

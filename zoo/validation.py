@@ -1,0 +1,85 @@
+"""Argument checks shared by every builder.
+
+Each check returns the (normalised) value or raises a ``ValueError`` whose
+message ends with what was received, e.g. ``Received: code_size=-3``.
+"""
+
+import numbers
+
+import keras
+
+
+def _received(name, value):
+    return f"Received: {name}={value!r}"
+
+
+def positive_int(name, value):
+    """An integer >= 1 (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. {_received(name, value)}")
+    return int(value)
+
+
+def non_negative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"`{name}` must be an integer >= 0. {_received(name, value)}")
+    return int(value)
+
+
+def positive_int_tuple(name, value):
+    """A (possibly empty) sequence of positive integers, returned as a tuple."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(
+            f"`{name}` must be a list of positive integers. {_received(name, value)}"
+        )
+    items = tuple(value)
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral) or item < 1:
+            raise ValueError(
+                f"`{name}` must be a list of positive integers. {_received(name, value)}"
+            )
+    return tuple(int(item) for item in items)
+
+
+def positive_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"`{name}` must be a number > 0. {_received(name, value)}")
+    return float(value)
+
+
+def rate(name, value):
+    """A dropout-style rate in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1). {_received(name, value)}")
+    return float(value)
+
+
+def choice(name, value, allowed):
+    if value not in allowed:
+        options = ", ".join(repr(option) for option in allowed)
+        raise ValueError(f"`{name}` must be one of {options}. {_received(name, value)}")
+    return value
+
+
+def activation(name, value):
+    """A Keras activation name (or None for linear)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(
+            f"`{name}` must be the name of a Keras activation or None. {_received(name, value)}"
+        )
+    try:
+        keras.activations.get(value)
+    except ValueError:
+        raise ValueError(
+            f"`{name}` must be the name of a Keras activation such as 'relu', "
+            f"'gelu', 'tanh', 'sigmoid' or 'linear'. {_received(name, value)}"
+        ) from None
+    return value
+
+
+def jit_compile(name, value):
+    if value not in ("auto", True, False):
+        raise ValueError(f"`{name}` must be 'auto', True or False. {_received(name, value)}")
+    return value
