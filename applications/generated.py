@@ -79,6 +79,31 @@ def string_pairs_to_arrays(sources, targets, vocab):
     return teacher_forcing(body, lengths, START, END, source)
 
 
+ARITHMETIC = CharVocab("0123456789+")
+
+
+def digit_addition(n, seed, max_digits=3, exclude=()):
+    """``"123+45"`` -> ``"168"``: operands of 1 to ``max_digits`` digits.
+
+    Returns:
+        ``(x, y, sources, targets)``: teacher-forcing arrays and the strings;
+        no source appears twice or in ``exclude``.
+    """
+    rng = np.random.default_rng(seed)
+    excluded = set(exclude)
+    sources, seen = [], set()
+    while len(sources) < n:
+        a, b = (int(rng.integers(0, 10 ** int(rng.integers(1, max_digits + 1))))
+                for _ in range(2))
+        text = f"{a}+{b}"
+        if text not in seen and text not in excluded:
+            seen.add(text)
+            sources.append(text)
+    targets = [str(sum(map(int, text.split("+")))) for text in sources]
+    x, y = string_pairs_to_arrays(sources, targets, ARITHMETIC)
+    return x, y, sources, targets
+
+
 def digit_reversal(n, seed, min_length=3, max_length=8, exclude=()):
     """Digit strings and their reversals.
 
@@ -89,3 +114,95 @@ def digit_reversal(n, seed, min_length=3, max_length=8, exclude=()):
     targets = [text[::-1] for text in sources]
     x, y = string_pairs_to_arrays(sources, targets, DIGITS)
     return x, y, sources, targets
+
+
+# --- classification and tagging tasks (generated; each needs one inductive bias) -------------
+
+MARK_A, MARK_B = 1, 2  # two marker tokens; filler tokens are 3 .. vocab_size - 1
+
+
+def _filler(rng, n, length, vocab_size):
+    tokens = rng.integers(3, vocab_size, size=(n, length)).astype("int32")
+    lengths = rng.integers(length // 2, length + 1, size=n)
+    return tokens, lengths
+
+
+def _pad(tokens, lengths):
+    tokens[np.arange(tokens.shape[1])[None, :] >= lengths[:, None]] = PAD
+    return tokens
+
+
+def marker_order(n, seed, length=16, vocab_size=12):
+    """Order-sensitive sequences: label 1 iff marker A comes before marker B.
+
+    Each row holds one A and one B at random positions among random filler,
+    so the label depends on order alone (a bag of words is at chance).
+    """
+    rng = np.random.default_rng(seed)
+    tokens, lengths = _filler(rng, n, length, vocab_size)
+    labels = rng.integers(0, 2, size=n)
+    for row in range(n):
+        first, second = sorted(rng.choice(lengths[row], size=2, replace=False))
+        a, b = (first, second) if labels[row] else (second, first)
+        tokens[row, a], tokens[row, b] = MARK_A, MARK_B
+    return _pad(tokens, lengths), labels[:, None].astype("int32")
+
+
+def adjacent_motif(n, seed, length=16, vocab_size=12):
+    """Local-pattern sequences: label 1 iff the bigram "A B" occurs.
+
+    Negative rows hold the same markers, but as "B A" or apart, so only the
+    local order of neighbours tells the classes apart.
+    """
+    rng = np.random.default_rng(seed)
+    tokens, lengths = _filler(rng, n, length, vocab_size)
+    labels = rng.integers(0, 2, size=n)
+    for row in range(n):
+        start = int(rng.integers(0, lengths[row] - 1))
+        if labels[row]:
+            tokens[row, start:start + 2] = (MARK_A, MARK_B)
+        elif rng.random() < 0.5:
+            tokens[row, start:start + 2] = (MARK_B, MARK_A)
+        else:
+            first, second = sorted(rng.choice(lengths[row], size=2, replace=False))
+            while second - first == 1:
+                first, second = sorted(rng.choice(lengths[row], size=2, replace=False))
+            tokens[row, first], tokens[row, second] = MARK_A, MARK_B
+    return _pad(tokens, lengths), labels[:, None].astype("int32")
+
+
+def rise_tags(n, seed, length=16, vocab_size=12):
+    """Per-token tags from a rule that needs the left neighbour.
+
+    Tag 2 where a token is larger than the token before it, tag 1 elsewhere
+    (and on the first token); 0 on padding.
+    """
+    rng = np.random.default_rng(seed)
+    tokens, lengths = _filler(rng, n, length, vocab_size)
+    tokens = _pad(tokens, lengths)
+    rises = np.zeros_like(tokens)
+    rises[:, 1:] = tokens[:, 1:] > tokens[:, :-1]
+    return tokens, np.where(tokens == PAD, 0, 1 + rises).astype("int32")
+
+
+def oriented_bars(n, seed, size=16, noise=0.3):
+    """Images with one bar: label 0 horizontal, 1 vertical, 2 diagonal.
+
+    Bars have random position and length on uniform noise, so orientation,
+    not brightness or place, is what separates the classes.
+    """
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(0, noise, size=(n, size, size, 1)).astype("float32")
+    labels = rng.integers(0, 3, size=n)
+    for row, label in enumerate(labels):
+        length = int(rng.integers(size // 2, size - 1))
+        r, c = (int(v) for v in rng.integers(0, size - length, size=2))
+        fixed = int(rng.integers(0, size))
+        steps = np.arange(length)
+        if label == 0:
+            images[row, fixed, c + steps, 0] = 1.0
+        elif label == 1:
+            images[row, r + steps, fixed, 0] = 1.0
+        else:
+            images[row, r + steps, c + steps, 0] = 1.0
+    return images, labels.astype("int32")

@@ -34,6 +34,16 @@ def expected_output_shape(spec, params, y):
         return y.shape
     if spec.task == "sequence_to_sequence":
         return y.shape + (params["target_vocab_size"],)
+    if spec.task == "language_modeling":
+        return y.shape + (params["vocab_size"],)
+    if spec.task == "classification":
+        return (len(y), 1 if params["num_classes"] == 2 else params["num_classes"])
+    if spec.task == "tagging":
+        return y.shape + (params["num_tags"] + 1,)
+    if spec.task in ("node_classification", "graph_classification"):
+        return y.shape + (params["num_classes"],)
+    if spec.task == "link_prediction":
+        return y.shape
     raise AssertionError(f"add an output-shape rule for task {spec.task!r}")
 
 

@@ -85,7 +85,7 @@ def test_every_builder_parameter_has_a_default_and_a_doc():
 
 
 def test_unknown_model_name_names_the_closest():
-    with pytest.raises(ValueError, match=r"Did you mean 'lstm_seq2seq'\?"):
+    with pytest.raises(ValueError, match=r"Did you mean 'lstm_seq2seq'"):
         zoo.build("lstm_seq2sq")
     with pytest.raises(ValueError, match=r"Registered models: .*dense_autoencoder"):
         zoo.build("xyzzy")

@@ -7,7 +7,7 @@
 >>> codes = zoo.encoder(model)
 """
 
-from zoo import autoencoders, seq2seq  # noqa: F401  (registers the families)
+from zoo import autoencoders, classifiers, seq2seq  # noqa: F401  (registers the families)
 from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
 from zoo.model import ZooModel, encoder
 from zoo.registry import FAMILIES, ModelSpec, build, describe, get_spec, list_models, register_model

@@ -136,7 +136,9 @@ def register_model(name, *, family, task, inputs, outputs, description, citation
             _check_keys(name, values, defaults)
             _add(dataclasses.replace(
                 base, name=preset_name, defaults={**defaults, **values},
-                description=preset_description, toy={}, preset_of=name,
+                description=preset_description, preset_of=name,
+                # Toy sizes of the base still apply where the preset is silent.
+                toy={k: v for k, v in base.toy.items() if k not in values},
             ))
         return builder
 
