@@ -206,3 +206,33 @@ def oriented_bars(n, seed, size=16, noise=0.3):
         else:
             images[row, r + steps, c + steps, 0] = 1.0
     return images, labels.astype("int32")
+
+
+# --- language-model tasks ---------------------------------------------------------------------
+
+SEPARATOR, FULL_STOP = 1, 2  # for language models: "s | s ." with symbols 3 ..
+
+
+def copy_language(n, seed, min_length=3, max_length=6, symbols=8):
+    """Sentences ``s | s .``: a random string, a separator, the same string again.
+
+    Every token after the separator is determined by a token up to
+    ``max_length + 1`` positions back: long-range structure a next-token
+    model must carry.
+
+    Returns:
+        ``(tokens, prefixes, continuations)``: 0-padded ids ``[n, 2 *
+        max_length + 2]``, and per row the prompt ``s |`` and what must
+        follow it, ``s .``.
+    """
+    rng = np.random.default_rng(seed)
+    tokens = np.zeros((n, 2 * max_length + 2), "int32")
+    prefixes, continuations = [], []
+    for row in range(n):
+        length = int(rng.integers(min_length, max_length + 1))
+        body = rng.integers(3, 3 + symbols, size=length)
+        sentence = np.concatenate([body, [SEPARATOR], body, [FULL_STOP]])
+        tokens[row, :len(sentence)] = sentence
+        prefixes.append(sentence[:length + 1])
+        continuations.append(sentence[length + 1:])
+    return tokens, prefixes, continuations

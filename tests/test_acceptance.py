@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import zoo
-from applications import generated
 
 
 def test_toy_autoencoder_memorises_one_input():
@@ -20,16 +19,6 @@ def test_toy_autoencoder_memorises_one_input():
     assert mse < 1e-3, mse
 
 
-@pytest.mark.slow
-def test_lstm_seq2seq_learns_to_reverse_unseen_digit_strings():
-    x, y, sources, _ = generated.digit_reversal(10000, seed=1)
-    x_test, _, _, test_targets = generated.digit_reversal(500, seed=2, exclude=sources)
-    model = zoo.build("lstm_seq2seq", source_vocab_size=generated.DIGITS.size,
-                      target_vocab_size=generated.DIGITS.size, embedding_dim=32,
-                      latent_dim=128, learning_rate=3e-3)
-    model.fit(x, y, batch_size=64, epochs=6, verbose=0)
-    predicted = generated.DIGITS.decode(
-        zoo.greedy_decode(model, x_test["source_tokens"], max_length=9))
-    exact = np.mean([p == t for p, t in zip(predicted, test_targets)])
-    print(f"held-out exact match on {keras.backend.backend()}: {exact:.3f}")
-    assert exact >= 0.9
+# The second acceptance test (lstm_seq2seq reverses unseen digit strings of
+# length 3-8 to >= 0.9 exact match) is covered, with a 0.95 bar, by
+# tests/test_generation_learning.py::test_seq2seq_learns_to_reverse_unseen_digit_strings.

@@ -25,7 +25,8 @@ def test_errors_exit_2_with_the_reason(capsys):
     assert cli.main(["run", "nonsense"]) == 2
     assert "Available tasks: reversal" in capsys.readouterr().err
     assert cli.main(["run", "reversal", "--model", "dense_autoencoder"]) == 2
-    assert "Compatible models: lstm_seq2seq" in capsys.readouterr().err
+    assert "Compatible models: attention_seq2seq, gru_seq2seq, lstm_seq2seq" in \
+        capsys.readouterr().err
     assert cli.main(["run", "reversal", "--epochs", "0"]) == 2
     assert "Received: epochs=0" in capsys.readouterr().err
 

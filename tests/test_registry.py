@@ -10,11 +10,12 @@ from zoo.registry import resolve_params
 
 
 def test_list_models_wildcards_and_natural_sort():
-    assert zoo.list_models("*seq2seq*") == ["lstm_seq2seq"]
+    assert zoo.list_models("*seq2seq*") == [
+        "attention_seq2seq", "gru_seq2seq", "lstm_seq2seq", "transformer_seq2seq"]
     assert zoo.list_models("dense_autoencoder*") == [
         "dense_autoencoder", "dense_autoencoder_mnist", "dense_autoencoder_toy"]
     assert zoo.list_models("nothing-matches-*") == []
-    assert zoo.list_models(family="seq2seq") == ["lstm_seq2seq"]
+    assert zoo.list_models(family="seq2seq") == zoo.list_models("*seq2seq*")
     assert "lstm_seq2seq" not in zoo.list_models(task="reconstruction")
     everything = zoo.list_models()
     assert everything == sorted(everything, key=zoo.registry._natural_key)

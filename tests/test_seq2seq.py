@@ -78,7 +78,8 @@ def test_greedy_decode_rejects_bad_max_length(max_length):
 
 
 def test_greedy_decode_needs_a_seq2seq_model():
-    with pytest.raises(ValueError, match=r"Received: model='dense_autoencoder'$"):
+    with pytest.raises(ValueError, match=r"needs a seq2seq or decoder-only model .* "
+                                         r"Received: model='dense_autoencoder'$"):
         zoo.greedy_decode(zoo.build("dense_autoencoder_toy"), np.array([[3]]), 3)
 
 

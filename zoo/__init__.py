@@ -7,16 +7,18 @@
 >>> codes = zoo.encoder(model)
 """
 
-from zoo import autoencoders, classifiers, seq2seq  # noqa: F401  (registers the families)
+from zoo import autoencoders, classifiers, decoders, seq2seq  # noqa: F401  (registers the families)
 from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
 from zoo.model import ZooModel, encoder
+from zoo.reconstruction import decoder, reconstruction_error, sample
 from zoo.registry import FAMILIES, ModelSpec, build, describe, get_spec, list_models, register_model
-from zoo.seq2seq import greedy_decode
+from zoo.generation import generate, greedy_decode
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
-    "build", "describe", "encoder", "get_spec", "greedy_decode", "list_models",
+    "build", "describe", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
     "register_model",
+    "decoder", "reconstruction_error", "sample",
 ]

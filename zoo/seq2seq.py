@@ -1,20 +1,22 @@
-"""Seq2seq family: recurrent encoder-decoders, and greedy decoding.
+"""Seq2seq family: recurrent (plain and attentional) and Transformer encoder-decoders.
 
 Token conventions shared by every seq2seq model: id 0 is padding (masked in
 the encoder, the decoder, the loss and the metric), ``start_token`` opens
 every decoder input and ``end_token`` closes every target. Training uses
 teacher forcing: the decoder reads ``[start, y1 .. yn]`` and is scored on
-``[y1 .. yn, end]``.
+``[y1 .. yn, end]``. Generation (greedy, sampling, beam search) lives in
+``zoo.generation`` and relies on the layer names documented per builder.
 """
-
-import weakref
 
 import keras
 import numpy as np
 from keras import layers
 
 from zoo import losses, validation
-from zoo.model import CODE_LAYER_NAME, ZooModel, code_layers, sub_model
+from zoo.layers.masking import PaddingMask
+from zoo.layers.transformer import (PositionEmbedding, TransformerDecoderBlock,
+                                    TransformerEncoderBlock)
+from zoo.model import CODE_LAYER_NAME, ZooModel
 from zoo.registry import register_model
 
 PAD_ID = 0
@@ -48,21 +50,41 @@ def _check_special_tokens(target_vocab_size, start_token, end_token):
         )
 
 
-def recurrent_seq2seq(cell, source_vocab_size, target_vocab_size, embedding_dim,
-                      latent_dim, num_layers, dropout, start_token, end_token, name):
-    """Encoder-decoder whose final encoder states start the decoder.
+ATTENTIONS = ("luong", "bahdanau")
 
-    Layer names are part of the contract used by ``greedy_decode``:
-    ``target_embedding``, ``decoder_<cell>_<i>``, ``logits``, and the code
-    layers ``code_<state>_<i>`` carrying each encoder layer's final states.
-    """
+
+def _check_sizes(source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout,
+                 start_token, end_token):
     source_vocab_size = validation.positive_int("source_vocab_size", source_vocab_size)
     target_vocab_size = validation.positive_int("target_vocab_size", target_vocab_size)
     embedding_dim = validation.positive_int("embedding_dim", embedding_dim)
-    latent_dim = validation.positive_int("latent_dim", latent_dim)
     num_layers = validation.positive_int("num_layers", num_layers)
     dropout = validation.rate("dropout", dropout)
     _check_special_tokens(target_vocab_size, start_token, end_token)
+    return source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout
+
+
+def recurrent_seq2seq(cell, source_vocab_size, target_vocab_size, embedding_dim,
+                      latent_dim, num_layers, dropout, start_token, end_token, name,
+                      attention=None):
+    """Encoder-decoder whose final encoder states start the decoder.
+
+    With ``attention`` (``"luong"`` dot-product or ``"bahdanau"`` additive)
+    the decoder also attends over every encoder state at every step.
+
+    Layer names are part of the contract used by ``zoo.generation``:
+    ``target_embedding``, ``decoder_<cell>_<i>``, ``logits``, the code
+    layers ``code_<state>_<i>`` carrying each encoder layer's final states,
+    and with attention ``code_memory`` (all encoder states), ``attention``
+    and ``attention_combine``.
+    """
+    source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout = _check_sizes(
+        source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout,
+        start_token, end_token)
+    latent_dim = validation.positive_int("latent_dim", latent_dim)
+    validation.choice("cell", cell, tuple(_RNN_LAYERS))
+    if attention is not None:
+        validation.choice("attention", attention, ATTENTIONS)
     rnn = _RNN_LAYERS[cell]
     state_names = _STATE_NAMES[cell]
 
@@ -90,8 +112,27 @@ def recurrent_seq2seq(cell, source_vocab_size, target_vocab_size, embedding_dim,
                 name=f"decoder_{cell}_{i}")(y, initial_state=context[i])[0]
         if dropout:
             y = layers.Dropout(dropout, name=f"decoder_dropout_{i}")(y)
+    if attention is not None:
+        memory = layers.Identity(name=f"{CODE_LAYER_NAME}_memory")(x)
+        source_mask = PaddingMask(name="source_mask")(source)
+        y = attend(y, memory, source_mask, attention, latent_dim)
     logits = layers.Dense(target_vocab_size, name="logits")(y)
     return ZooModel({"source_tokens": source, "target_tokens": target}, logits, name=name)
+
+
+def attend(decoder_states, memory, source_mask, attention, latent_dim, layer_of=None):
+    """Luong-style attentional output: tanh(W [decoder state; context])."""
+    if layer_of is None:
+        score = layers.Attention if attention == "luong" else layers.AdditiveAttention
+        attention_layer = score(name="attention")
+        combine = layers.Dense(latent_dim, activation="tanh", name="attention_combine")
+        concat = layers.Concatenate(name="attention_concat")
+    else:  # reuse a trained model's layers (generation)
+        attention_layer, combine, concat = (layer_of(n) for n in
+                                            ("attention", "attention_combine",
+                                             "attention_concat"))
+    attended = attention_layer([decoder_states, memory], mask=[None, source_mask])
+    return combine(concat([decoder_states, attended]))
 
 
 def _seq2seq_search_space(hp):
@@ -177,107 +218,176 @@ def lstm_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
                              name="lstm_seq2seq")
 
 
-# model -> (encoder model, one-step decoder model); weights are shared.
-_DECODERS = weakref.WeakKeyDictionary()
+_RECURRENT_INPUTS = {
+    "source_tokens": "int32 [batch, source_len], 0 = padding",
+    "target_tokens": "int32 [batch, target_len], decoder input starting with start_token",
+}
+_LOGITS = {"logits": "float32 [batch, target_len, target_vocab_size], next-token logits"}
 
 
-def _cell_of(model):
-    for cell in _RNN_LAYERS:
-        if any(layer.name == f"decoder_{cell}_0" for layer in model.layers):
-            return cell
-    raise ValueError(
-        "greedy_decode needs a recurrent seq2seq model built by the zoo "
-        f"(layers 'decoder_lstm_0' or 'decoder_gru_0'). Received: model={model.name!r}"
-    )
-
-
-def _decoding_models(model):
-    if model in _DECODERS:
-        return _DECODERS[model]
-    cell = _cell_of(model)
-    state_layers = [layer.name for layer in code_layers(model)]
-    # Always a dict, even for a single state (one-layer GRU).
-    encoder_model = sub_model(model, {name: model.get_layer(name).output for name in state_layers},
-                              name=f"{model.name}_encoder")
-    num_layers = sum(1 for layer in model.layers if layer.name.startswith(f"decoder_{cell}_"))
-    token = keras.Input((1,), dtype="int32", name="token")
-    state_inputs = {name: keras.Input(model.get_layer(name).output.shape[1:], name=name)
-                    for name in state_layers}
-    x = model.get_layer("target_embedding")(token)
-    new_states = {}
-    per_layer = len(_STATE_NAMES[cell])
-    for i in range(num_layers):
-        names = state_layers[i * per_layer:(i + 1) * per_layer]
-        outputs = model.get_layer(f"decoder_{cell}_{i}")(
-            x, initial_state=[state_inputs[name] for name in names])
-        x = outputs[0]
-        new_states.update(zip(names, outputs[1:]))
-    logits = model.get_layer("logits")(x)
-    step = keras.Model({"token": token, **state_inputs},
-                       {"logits": logits, **new_states}, name=f"{model.name}_decoder_step")
-    _DECODERS[model] = (encoder_model, step)
-    return encoder_model, step
-
-
-def check_token_batch(name, tokens, vocab_size):
-    """A 2-D integer array with ids in ``[0, vocab_size)``, else ValueError."""
-    array = np.asarray(tokens)
-    if array.ndim != 2 or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(
-            f"`{name}` must be a 2-D array of integer token ids [batch, length]. "
-            f"Received: {name} with shape {array.shape} and dtype {array.dtype}"
-        )
-    if array.size and (array.min() < 0 or array.max() >= vocab_size):
-        bad = array[(array < 0) | (array >= vocab_size)][0]
-        raise ValueError(
-            f"`{name}` ids must be in [0, {vocab_size}). Received: a token id {bad}"
-        )
-    return array.astype("int32")
-
-
-def greedy_decode(model, source_tokens, max_length):
-    """Translate a batch with greedy (arg-max) decoding.
-
-    The source is encoded once; the decoder then carries its recurrent state
-    from step to step, so each step costs one token, not the whole prefix.
+@register_model(
+    "gru_seq2seq",
+    family="seq2seq",
+    task="sequence_to_sequence",
+    inputs=_RECURRENT_INPUTS,
+    outputs=_LOGITS,
+    description="GRU encoder whose final state is the context vector that initialises a "
+                "GRU decoder, trained with teacher forcing.",
+    citation="Cho et al., Learning Phrase Representations using RNN Encoder-Decoder for "
+             "Statistical Machine Translation, EMNLP 2014.",
+    compiler=compile_seq2seq,
+    search_space=_seq2seq_search_space,
+    toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
+         "latent_dim": 6, "num_layers": 2},
+    example_data=seq2seq_example_data,
+)
+def gru_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
+                latent_dim=256, num_layers=1, dropout=0.0, start_token=1, end_token=2):
+    """GRU encoder-decoder.
 
     Args:
-        model: a recurrent seq2seq model from ``zoo.build`` (or loaded).
-        source_tokens: int array ``[batch, source_len]``, 0-padded.
-        max_length: most tokens to generate per row.
+        source_vocab_size, target_vocab_size: token ids are in ``[0, size)``;
+            0 is padding.
+        embedding_dim: width of both token embeddings.
+        latent_dim: GRU units (the context vector is ``h`` per layer).
+        num_layers: stacked GRU layers in the encoder and in the decoder.
+        dropout: dropout between stacked layers and before the logits.
+        start_token, end_token: ids that open decoder inputs and close targets.
 
-    Returns:
-        int32 NumPy array ``[batch, max_length]``: the generated ids, without
-        the start token; the end token and everything after it become 0.
-
-    >>> ids = zoo.greedy_decode(model, np.array([[3, 4, 5]]), max_length=5)
+    >>> model = zoo.build("gru_seq2seq", source_vocab_size=13, target_vocab_size=13)
     """
-    config = getattr(model, "zoo_config", {}) or {}
-    if "source_vocab_size" not in config:
-        raise ValueError(
-            "greedy_decode needs a zoo seq2seq model (its zoo_config names the "
-            f"vocabularies and special tokens). Received: model={model.name!r}"
-        )
-    max_length = validation.positive_int("max_length", max_length)
-    source = check_token_batch("source_tokens", source_tokens, config["source_vocab_size"])
-    start, end = config["start_token"], config["end_token"]
-    encoder_model, step = _decoding_models(model)
+    return recurrent_seq2seq("gru", source_vocab_size, target_vocab_size, embedding_dim,
+                             latent_dim, num_layers, dropout, start_token, end_token,
+                             name="gru_seq2seq")
 
-    states = encoder_model.predict_on_batch(source)
-    batch = source.shape[0]
-    token = np.full((batch, 1), start, "int32")
-    output = np.zeros((batch, max_length), "int32")
-    finished = np.zeros(batch, bool)
-    for t in range(max_length):
-        result = step.predict_on_batch({"token": token, **states})
-        logits = np.asarray(result.pop("logits"))[:, -1, :].copy()
-        logits[:, [PAD_ID, start]] = -np.inf  # never emit padding or a new start
-        next_token = logits.argmax(axis=-1).astype("int32")
-        finished |= next_token == end
-        output[:, t] = np.where(finished, PAD_ID, next_token)
-        if finished.all():
-            break
-        token = next_token[:, None]
-        states = result
-    return output
+
+@register_model(
+    "attention_seq2seq",
+    family="seq2seq",
+    task="sequence_to_sequence",
+    inputs=_RECURRENT_INPUTS,
+    outputs=_LOGITS,
+    description="Recurrent encoder returning all its states; the decoder attends over them "
+                "at every step (Luong dot-product or Bahdanau additive scores), so long "
+                "inputs do not squeeze through one vector.",
+    citation="Bahdanau, Cho & Bengio, Neural Machine Translation by Jointly Learning to "
+             "Align and Translate, ICLR 2015; Luong, Pham & Manning, Effective Approaches "
+             "to Attention-based Neural Machine Translation, EMNLP 2015.",
+    compiler=compile_seq2seq,
+    search_space=_seq2seq_search_space,
+    toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
+         "latent_dim": 6, "num_layers": 2},
+    example_data=seq2seq_example_data,
+)
+def attention_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
+                      latent_dim=256, num_layers=1, dropout=0.0, cell="lstm",
+                      attention="luong", start_token=1, end_token=2):
+    """Attentional recurrent encoder-decoder.
+
+    Args:
+        source_vocab_size, target_vocab_size: token ids are in ``[0, size)``;
+            0 is padding.
+        embedding_dim: width of both token embeddings.
+        latent_dim: recurrent units and attentional output width.
+        num_layers: stacked recurrent layers in the encoder and in the decoder.
+        dropout: dropout between stacked layers.
+        cell: ``lstm`` or ``gru``.
+        attention: ``luong`` (dot-product) or ``bahdanau`` (additive) scores.
+        start_token, end_token: ids that open decoder inputs and close targets.
+
+    >>> model = zoo.build("attention_seq2seq", attention="bahdanau")
+    """
+    return recurrent_seq2seq(cell, source_vocab_size, target_vocab_size, embedding_dim,
+                             latent_dim, num_layers, dropout, start_token, end_token,
+                             name="attention_seq2seq", attention=attention)
+
+
+def _transformer_seq2seq_space(hp):
+    return {
+        "embedding_dim": hp.Choice("embedding_dim", [64, 32, 128, 256]),
+        "num_heads": hp.Choice("num_heads", [4, 1, 2, 8]),
+        "ff_dim": hp.Int("ff_dim", 32, 512, sampling="log"),
+        "num_layers": hp.Int("num_layers", 1, 4),
+        "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1),
+        "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
+    }
+
+
+@register_model(
+    "transformer_seq2seq",
+    family="seq2seq",
+    task="sequence_to_sequence",
+    inputs={
+        "source_tokens": "int32 [batch, source_len <= max_source_length], 0 = padding",
+        "target_tokens": "int32 [batch, target_len <= max_target_length], starts with "
+                         "start_token",
+    },
+    outputs=_LOGITS,
+    description="Transformer encoder-decoder: token + learned position embeddings, "
+                "pre-norm encoder blocks, decoder blocks with causal self-attention and "
+                "cross-attention over the encoder states.",
+    citation="Vaswani et al., Attention Is All You Need, NeurIPS 2017.",
+    compiler=compile_seq2seq,
+    search_space=_transformer_seq2seq_space,
+    toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 8,
+         "num_heads": 2, "ff_dim": 12, "num_layers": 1, "max_source_length": 16,
+         "max_target_length": 16},
+    example_data=seq2seq_example_data,
+)
+def transformer_seq2seq(source_vocab_size=100, target_vocab_size=100, max_source_length=128,
+                        max_target_length=128, embedding_dim=128, num_heads=4, ff_dim=256,
+                        num_layers=2, dropout=0.1, start_token=1, end_token=2):
+    """Transformer encoder-decoder.
+
+    Args:
+        source_vocab_size, target_vocab_size: token ids are in ``[0, size)``;
+            0 is padding.
+        max_source_length, max_target_length: longest inputs (learned positions).
+        embedding_dim: model width; ``num_heads`` must divide it.
+        num_heads: attention heads.
+        ff_dim: feed-forward hidden width.
+        num_layers: encoder blocks and decoder blocks.
+        dropout: dropout in the blocks.
+        start_token, end_token: ids that open decoder inputs and close targets.
+
+    Layer names used by ``zoo.generation``: ``code_memory`` (encoder
+    states) and ``source_mask``; the decoder is everything after them.
+
+    >>> model = zoo.build("transformer_seq2seq", source_vocab_size=13, target_vocab_size=13)
+    """
+    source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout = _check_sizes(
+        source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout,
+        start_token, end_token)
+    num_heads = validation.positive_int("num_heads", num_heads)
+    if embedding_dim % num_heads:
+        raise ValueError(f"`num_heads` must divide embedding_dim={embedding_dim}. "
+                         f"Received: num_heads={num_heads}")
+    ff_dim = validation.positive_int("ff_dim", ff_dim)
+    max_source_length = validation.positive_int("max_source_length", max_source_length)
+    max_target_length = validation.positive_int("max_target_length", max_target_length)
+
+    source = keras.Input((None,), dtype="int32", name="source_tokens")
+    target = keras.Input((None,), dtype="int32", name="target_tokens")
+    source_mask = PaddingMask(name="source_mask")(source)
+    target_mask = PaddingMask(name="target_mask")(target)
+
+    x = layers.Embedding(source_vocab_size, embedding_dim, name="source_embedding")(source)
+    x = PositionEmbedding(max_source_length, name="source_positions")(x)
+    for i in range(num_layers):
+        x = TransformerEncoderBlock(num_heads, ff_dim, dropout=dropout,
+                                    name=f"encoder_block_{i}")(x, padding_mask=source_mask)
+    memory = layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
+    memory = layers.Identity(name=f"{CODE_LAYER_NAME}_memory")(memory)
+
+    y = layers.Embedding(target_vocab_size, embedding_dim, name="target_embedding")(target)
+    y = PositionEmbedding(max_target_length, name="target_positions")(y)
+    for i in range(num_layers):
+        y = TransformerDecoderBlock(num_heads, ff_dim, dropout=dropout, cross_attention=True,
+                                    name=f"decoder_block_{i}")(
+            y, context=memory, padding_mask=target_mask, context_mask=source_mask)
+    y = layers.LayerNormalization(epsilon=1e-6, name="decoder_norm")(y)
+    logits = layers.Dense(target_vocab_size, name="logits")(y)
+    return ZooModel({"source_tokens": source, "target_tokens": target}, logits,
+                    name="transformer_seq2seq")
+
 
