@@ -7,12 +7,14 @@
 >>> codes = zoo.encoder(model)
 """
 
-from zoo import autoencoders, classifiers, decoders, seq2seq  # noqa: F401  (registers the families)
+from zoo import autoencoders, classifiers, decoders, graph, seq2seq  # noqa: F401  (registers the families)
 from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
 from zoo.model import ZooModel, encoder
 from zoo.reconstruction import decoder, reconstruction_error, sample
 from zoo.registry import FAMILIES, ModelSpec, build, describe, get_spec, list_models, register_model
 from zoo.generation import generate, greedy_decode
+from zoo.graph_data import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
+                            to_networkx, unbatch_graphs)
 
 __version__ = "0.1.0"
 
@@ -21,4 +23,6 @@ __all__ = [
     "build", "describe", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
     "register_model",
     "decoder", "reconstruction_error", "sample",
+    "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",
+    "unbatch_graphs",
 ]
