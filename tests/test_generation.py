@@ -92,7 +92,10 @@ def test_beam_search(name):
     for row in range(len(inputs)):
         repeated = np.repeat(inputs[row:row + 1], len(pairs), axis=0)
         scores = _sequence_log_prob(spec, model, repeated, pairs)
-        np.testing.assert_array_equal(beam[row], pairs[scores.argmax()])
+        found = _sequence_log_prob(spec, model, inputs[row:row + 1], beam[row:row + 1])[0]
+        # Compare scores, not sequences: near-ties between untrained
+        # candidates may flip with float round-off.
+        assert found >= scores.max() - 1e-5, (beam[row], pairs[scores.argmax()])
 
 
 @pytest.mark.parametrize("name", GENERATIVE)

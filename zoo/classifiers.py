@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from zoo import losses, validation
+from zoo import losses, search_spaces, validation
 from zoo.layers.masking import MaskedGlobalPooling1D, PaddingMask, ZeroMasked
 from zoo.layers.transformer import PositionEmbedding, TransformerEncoderBlock
 from zoo.model import CODE_LAYER_NAME, ZooModel
@@ -40,10 +40,8 @@ def compile_classifier(model, num_classes=2, learning_rate=1e-3, jit_compile="au
 
 
 def compile_tagger(model, learning_rate=1e-3, jit_compile="auto"):
-    losses.compile_model(
-        model, loss=losses.MaskedSparseCrossentropy(from_logits=False),
-        metrics=[losses.MaskedSparseAccuracy()], learning_rate=learning_rate,
-        jit_compile=jit_compile)
+    losses.compile_token_model(model, from_logits=False, learning_rate=learning_rate,
+                               jit_compile=jit_compile)
 
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -181,29 +179,6 @@ def tagging_example_data(params, n, seed, length=9):
 # --- search spaces --------------------------------------------------------------------------
 
 
-def _recurrent_space(hp):
-    return {
-        "embedding_dim": hp.Int("embedding_dim", 16, 256, sampling="log"),
-        "units": hp.Int("units", 16, 256, sampling="log"),
-        "num_layers": hp.Int("num_layers", 1, 3),
-        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1),
-        "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"),
-    }
-
-
-def _transformer_space(hp):
-    # Heads that do not divide the width are possible on purpose: the
-    # builder refuses them and the tuner records a failed trial.
-    return {
-        "embedding_dim": hp.Choice("embedding_dim", [64, 32, 128, 256]),
-        "num_heads": hp.Choice("num_heads", [4, 1, 2, 8]),
-        "ff_dim": hp.Int("ff_dim", 32, 512, sampling="log"),
-        "num_layers": hp.Int("num_layers", 1, 4),
-        "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1),
-        "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
-    }
-
-
 def _conv_space(hp):
     depth = hp.Int("depth", 1, 3)
     return {
@@ -237,7 +212,7 @@ _CLASS_PROBABILITIES = {
              "Short-Term Memory, 1997; Cho et al., 2014 (GRU); Schuster & Paliwal, 1997 "
              "(bidirectional).",
     compiler=compile_classifier,
-    search_space=_recurrent_space,
+    search_space=search_spaces.recurrent,
     toy={"vocab_size": 20, "embedding_dim": 6, "units": 5, "num_layers": 2},
     example_data=sequence_example_data,
     presets={
@@ -415,7 +390,7 @@ def cnn2d_classifier(image_shape=(28, 28, 1), filters=(32, 64), kernel_size=3,
     citation="Vaswani et al., Attention Is All You Need, NeurIPS 2017; Devlin et al., "
              "BERT, NAACL 2019.",
     compiler=compile_classifier,
-    search_space=_transformer_space,
+    search_space=search_spaces.transformer,
     toy={"vocab_size": 20, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
          "ff_dim": 12, "num_layers": 2},
     example_data=sequence_example_data,
@@ -460,7 +435,7 @@ def transformer_classifier(vocab_size=20000, max_length=256, embedding_dim=128, 
                 "positions, Transformer encoder blocks, mean pooling, classifier head.",
     citation="Dosovitskiy et al., An Image is Worth 16x16 Words, ICLR 2021.",
     compiler=compile_classifier,
-    search_space=_transformer_space,
+    search_space=search_spaces.transformer,
     toy={"image_shape": (8, 8, 1), "patch_size": 4, "embedding_dim": 8, "num_heads": 2,
          "ff_dim": 12, "num_layers": 1, "num_classes": 3},
     example_data=image_example_data,
@@ -517,7 +492,7 @@ _TAG_OUTPUTS = {"tag_probabilities": "float32 [batch, length, num_tags + 1]; cla
     citation="Huang, Xu & Yu, Bidirectional LSTM-CRF Models for Sequence Tagging, 2015 "
              "(without the CRF).",
     compiler=compile_tagger,
-    search_space=_recurrent_space,
+    search_space=search_spaces.recurrent,
     toy={"vocab_size": 20, "embedding_dim": 6, "units": 5, "num_tags": 4},
     example_data=tagging_example_data,
 )
@@ -561,7 +536,7 @@ def lstm_tagger(vocab_size=20000, embedding_dim=128, units=128, num_layers=1,
                 "self-attention blocks, one label per token.",
     citation="Vaswani et al., 2017; Devlin et al., BERT, 2019 (token classification).",
     compiler=compile_tagger,
-    search_space=_transformer_space,
+    search_space=search_spaces.transformer,
     toy={"vocab_size": 20, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
          "ff_dim": 12, "num_layers": 1, "num_tags": 4},
     example_data=tagging_example_data,

@@ -5,11 +5,13 @@ position, the next token (targets are the inputs shifted left by one, 0
 where there is no next token). Generation lives in ``zoo.generation``.
 """
 
+import functools
+
 import keras
 import numpy as np
 from keras import layers
 
-from zoo import losses, validation
+from zoo import losses, search_spaces, validation
 from zoo.layers.masking import PaddingMask
 from zoo.layers.transformer import PositionEmbedding, TransformerDecoderBlock
 from zoo.model import CODE_LAYER_NAME, ZooModel
@@ -17,10 +19,8 @@ from zoo.registry import register_model
 
 
 def compile_language_model(model, learning_rate=1e-3, jit_compile="auto"):
-    losses.compile_model(
-        model, loss=losses.MaskedSparseCrossentropy(from_logits=True),
-        metrics=[losses.MaskedSparseAccuracy()], learning_rate=learning_rate,
-        jit_compile=jit_compile)
+    losses.compile_token_model(model, from_logits=True, learning_rate=learning_rate,
+                               jit_compile=jit_compile)
 
 
 def next_token_targets(tokens):
@@ -40,27 +40,6 @@ def lm_example_data(params, n, seed, length=8):
     return tokens, next_token_targets(tokens)
 
 
-def _lm_space(hp):
-    return {
-        "embedding_dim": hp.Int("embedding_dim", 16, 256, sampling="log"),
-        "units": hp.Int("units", 32, 512, sampling="log"),
-        "num_layers": hp.Int("num_layers", 1, 3),
-        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1),
-        "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"),
-    }
-
-
-def _gpt_space(hp):
-    return {
-        "embedding_dim": hp.Choice("embedding_dim", [64, 32, 128, 256]),
-        "num_heads": hp.Choice("num_heads", [4, 1, 2, 8]),
-        "ff_dim": hp.Int("ff_dim", 32, 512, sampling="log"),
-        "num_layers": hp.Int("num_layers", 1, 6),
-        "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1),
-        "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
-    }
-
-
 _TOKENS = {"tokens": "int32 [batch, length], 0 = padding"}
 _NEXT_LOGITS = {"logits": "float32 [batch, length, vocab_size], next-token logits"}
 
@@ -75,7 +54,7 @@ _NEXT_LOGITS = {"logits": "float32 [batch, length, vocab_size], next-token logit
     citation="Mikolov et al., Recurrent neural network based language model, 2010; "
              "Graves, Generating Sequences With Recurrent Neural Networks, 2013.",
     compiler=compile_language_model,
-    search_space=_lm_space,
+    search_space=functools.partial(search_spaces.recurrent, max_width=512),
     toy={"vocab_size": 12, "embedding_dim": 4, "units": 6, "num_layers": 2},
     example_data=lm_example_data,
 )
@@ -121,7 +100,7 @@ def lstm_lm(vocab_size=256, embedding_dim=64, units=256, num_layers=1, dropout=0
     citation="Radford et al., Improving Language Understanding by Generative "
              "Pre-Training, 2018.",
     compiler=compile_language_model,
-    search_space=_gpt_space,
+    search_space=functools.partial(search_spaces.transformer, max_layers=6),
     toy={"vocab_size": 12, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
          "ff_dim": 12, "num_layers": 2},
     example_data=lm_example_data,

@@ -429,9 +429,10 @@ def _beam_search(stepper, batch, max_length, width, stop_token):
     sequences = np.zeros((size, width, 0), "int32")
     finished = np.zeros((size, width), bool)
     for t in range(max_length):
-        log_probs = _log_softmax(np.asarray(logits)).reshape(size, width, -1)
+        logits = np.array(logits, "float64")
+        logits[:, stepper.banned] = -np.inf  # renormalise over the allowed tokens
+        log_probs = _log_softmax(logits).reshape(size, width, -1)
         vocab = log_probs.shape[-1]
-        log_probs[..., stepper.banned] = -np.inf
         # A finished hypothesis only continues with padding, at no cost.
         log_probs[finished] = -np.inf
         log_probs[finished, PAD_ID] = 0.0

@@ -100,3 +100,11 @@ def compile_model(model, *, loss, metrics=None, learning_rate=1e-3, jit_compile=
         metrics=metrics,
         jit_compile=jit_compile,
     )
+
+
+def compile_token_model(model, *, from_logits, learning_rate=1e-3, jit_compile="auto"):
+    """Per-token models (seq2seq, language models, taggers): padding-masked
+    cross-entropy and accuracy."""
+    compile_model(model, loss=MaskedSparseCrossentropy(from_logits=from_logits),
+                  metrics=[MaskedSparseAccuracy()], learning_rate=learning_rate,
+                  jit_compile=jit_compile)

@@ -8,11 +8,13 @@ teacher forcing: the decoder reads ``[start, y1 .. yn]`` and is scored on
 ``zoo.generation`` and relies on the layer names documented per builder.
 """
 
+import functools
+
 import keras
 import numpy as np
 from keras import layers
 
-from zoo import losses, validation
+from zoo import losses, search_spaces, validation
 from zoo.layers.masking import PaddingMask
 from zoo.layers.transformer import (PositionEmbedding, TransformerDecoderBlock,
                                     TransformerEncoderBlock)
@@ -26,13 +28,8 @@ _STATE_NAMES = {"lstm": ("h", "c"), "gru": ("h",)}
 
 
 def compile_seq2seq(model, learning_rate=1e-3, jit_compile="auto"):
-    losses.compile_model(
-        model,
-        loss=losses.MaskedSparseCrossentropy(pad_id=PAD_ID, from_logits=True),
-        metrics=[losses.MaskedSparseAccuracy(pad_id=PAD_ID)],
-        learning_rate=learning_rate,
-        jit_compile=jit_compile,
-    )
+    losses.compile_token_model(model, from_logits=True, learning_rate=learning_rate,
+                               jit_compile=jit_compile)
 
 
 def _check_special_tokens(target_vocab_size, start_token, end_token):
@@ -135,16 +132,6 @@ def attend(decoder_states, memory, source_mask, attention, latent_dim, layer_of=
     return combine(concat([decoder_states, attended]))
 
 
-def _seq2seq_search_space(hp):
-    return {
-        "embedding_dim": hp.Int("embedding_dim", 16, 256, sampling="log"),
-        "latent_dim": hp.Int("latent_dim", 32, 512, sampling="log"),
-        "num_layers": hp.Int("num_layers", 1, 3),
-        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1),
-        "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"),
-    }
-
-
 def _random_token_rows(rng, n, length, vocab_size, low):
     """Rows of ids in [low, vocab_size), each padded with 0 after a random length."""
     tokens = rng.integers(low, vocab_size, size=(n, length))
@@ -192,7 +179,8 @@ def teacher_forcing(body, lengths, start_token, end_token, source):
              "Networks, NeurIPS 2014; F. Chollet, A ten-minute introduction to "
              "sequence-to-sequence learning in Keras, 2017.",
     compiler=compile_seq2seq,
-    search_space=_seq2seq_search_space,
+    search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
+                                   max_width=512),
     toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
          "latent_dim": 6, "num_layers": 2},
     example_data=seq2seq_example_data,
@@ -236,7 +224,8 @@ _LOGITS = {"logits": "float32 [batch, target_len, target_vocab_size], next-token
     citation="Cho et al., Learning Phrase Representations using RNN Encoder-Decoder for "
              "Statistical Machine Translation, EMNLP 2014.",
     compiler=compile_seq2seq,
-    search_space=_seq2seq_search_space,
+    search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
+                                   max_width=512),
     toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
          "latent_dim": 6, "num_layers": 2},
     example_data=seq2seq_example_data,
@@ -274,7 +263,8 @@ def gru_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
              "Align and Translate, ICLR 2015; Luong, Pham & Manning, Effective Approaches "
              "to Attention-based Neural Machine Translation, EMNLP 2015.",
     compiler=compile_seq2seq,
-    search_space=_seq2seq_search_space,
+    search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
+                                   max_width=512),
     toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
          "latent_dim": 6, "num_layers": 2},
     example_data=seq2seq_example_data,
@@ -302,17 +292,6 @@ def attention_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_di
                              name="attention_seq2seq", attention=attention)
 
 
-def _transformer_seq2seq_space(hp):
-    return {
-        "embedding_dim": hp.Choice("embedding_dim", [64, 32, 128, 256]),
-        "num_heads": hp.Choice("num_heads", [4, 1, 2, 8]),
-        "ff_dim": hp.Int("ff_dim", 32, 512, sampling="log"),
-        "num_layers": hp.Int("num_layers", 1, 4),
-        "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1),
-        "learning_rate": hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
-    }
-
-
 @register_model(
     "transformer_seq2seq",
     family="seq2seq",
@@ -328,7 +307,7 @@ def _transformer_seq2seq_space(hp):
                 "cross-attention over the encoder states.",
     citation="Vaswani et al., Attention Is All You Need, NeurIPS 2017.",
     compiler=compile_seq2seq,
-    search_space=_transformer_seq2seq_space,
+    search_space=search_spaces.transformer,
     toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 8,
          "num_heads": 2, "ff_dim": 12, "num_layers": 1, "max_source_length": 16,
          "max_target_length": 16},
