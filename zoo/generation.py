@@ -68,8 +68,8 @@ def _predict(sub_model, inputs):
 # --- steppers -------------------------------------------------------------------------------
 
 
-class _RecurrentSeq2SeqStepper:
-    """Encoder once; then one token + carried state (+ attention memory) per step."""
+class _Seq2SeqTokens:
+    """Special tokens and vocabularies every seq2seq stepper reads from the config."""
 
     def __init__(self, model, max_length):
         config = model.zoo_config
@@ -78,6 +78,13 @@ class _RecurrentSeq2SeqStepper:
         self.vocab_size = config["target_vocab_size"]
         self.source_vocab_size = config["source_vocab_size"]
         self.banned = [PAD_ID, self.start_token]
+
+
+class _RecurrentSeq2SeqStepper(_Seq2SeqTokens):
+    """Encoder once; then one token + carried state (+ attention memory) per step."""
+
+    def __init__(self, model, max_length):
+        super().__init__(model, max_length)
         self.encoder, self.decoder, self.state_names, self.attention = _cached(
             model, "recurrent_seq2seq", lambda: self._build(model))
 
@@ -135,17 +142,13 @@ class _RecurrentSeq2SeqStepper:
         return np.asarray(result["logits"])[:, -1], new_state
 
 
-class _TransformerSeq2SeqStepper:
+class _TransformerSeq2SeqStepper(_Seq2SeqTokens):
     """Encoder once; the decoder re-reads a fixed-size target buffer per step."""
 
     def __init__(self, model, max_length):
+        super().__init__(model, max_length)
         config = model.zoo_config
-        self.start_token = config["start_token"]
-        self.stop_token = config["end_token"]
-        self.vocab_size = config["target_vocab_size"]
-        self.source_vocab_size = config["source_vocab_size"]
         self.max_source_length = config["max_source_length"]
-        self.banned = [PAD_ID, self.start_token]
         if max_length + 1 > config["max_target_length"]:
             raise ValueError(
                 f"`max_length` + 1 (the start token) must fit max_target_length="
