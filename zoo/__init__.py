@@ -5,6 +5,8 @@
 ['lstm_seq2seq']
 >>> model = zoo.build("dense_autoencoder_toy")
 >>> codes = zoo.encoder(model)
+>>> digest = zoo.save(model, "ae.keras")     # model card + SHA-256, never overwrites
+>>> same = zoo.load("ae.keras")              # refuses anything that could run code
 """
 
 from zoo import autoencoders, classifiers, decoders, graph, seq2seq  # noqa: F401  (registers the families)
@@ -13,6 +15,7 @@ from zoo.model import ZooModel, encoder
 from zoo.reconstruction import decoder, reconstruction_error, sample
 from zoo.registry import FAMILIES, ModelSpec, build, describe, get_spec, list_models, register_model
 from zoo.generation import generate, greedy_decode
+from zoo.sharing import UnsafeModelError, inspect, load, read_card, save
 from zoo.graph_data import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
                             to_networkx, unbatch_graphs)
 
@@ -21,7 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
     "build", "describe", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
-    "register_model",
+    "register_model", "save", "load", "inspect", "read_card", "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",
     "unbatch_graphs",

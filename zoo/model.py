@@ -15,6 +15,7 @@ those tensors depend on to the tensors themselves.
 import keras
 
 CODE_LAYER_NAME = "code"
+SEED_STATE_PREFIX = "seed_state_"
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -40,6 +41,39 @@ class ZooModel(keras.Model):
         self.zoo_name = zoo_name
         self.zoo_config = dict(zoo_config or {})
 
+    # Keras saves weights and optimizer state but not the state of random
+    # seed generators (dropout, noise, VAE sampling), so a reloaded model
+    # would draw different noise than the run it came from. The model saves
+    # every generator's state with its own variables, so training resumes
+    # exactly where it stopped.
+    def _seed_states(self):
+        states, seen = [], set()
+        for layer in self._flatten_layers(include_self=True):
+            for generator in layer._seed_generators:
+                if id(generator.state) not in seen:
+                    seen.add(id(generator.state))
+                    states.append(generator.state)
+        return states
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for i, state in enumerate(self._seed_states()):
+            store[f"{SEED_STATE_PREFIX}{i}"] = state
+
+    def load_own_variables(self, store):
+        saved_seeds = [key for key in store.keys() if key.startswith(SEED_STATE_PREFIX)]
+        own = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) - len(saved_seeds) != len(own):
+            self._check_load_own_variables(store)  # raises Keras' own message
+        for i, variable in enumerate(own):
+            variable.assign(store[f"{i}"])
+        states = self._seed_states()
+        if saved_seeds and len(saved_seeds) != len(states):
+            raise ValueError(f"The file holds {len(saved_seeds)} random-seed states but model "
+                             f"{self.name!r} has {len(states)} seed generators.")
+        for i, state in enumerate(states[:len(saved_seeds)]):
+            state.assign(store[f"{SEED_STATE_PREFIX}{i}"])
+
     def get_config(self):
         config = super().get_config()
         config["zoo_name"] = self.zoo_name
@@ -52,6 +86,8 @@ def _jsonable(value):
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        return value.item()  # numpy and backend scalars
     return value
 
 
