@@ -15,7 +15,7 @@ from zoo.model import ZooModel, encoder
 from zoo.reconstruction import decoder, reconstruction_error, sample
 from zoo.registry import FAMILIES, ModelSpec, build, describe, get_spec, list_models, register_model
 from zoo.generation import generate, greedy_decode
-from zoo.sharing import UnsafeModelError, inspect, load, read_card, save
+from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
 from zoo.graph_data import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
                             to_networkx, unbatch_graphs)
 
@@ -24,7 +24,8 @@ __version__ = "0.1.0"
 __all__ = [
     "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
     "build", "describe", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
-    "register_model", "save", "load", "inspect", "read_card", "UnsafeModelError",
+    "register_model", "save", "load", "inspect", "read_card", "format_inspection",
+    "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",
     "unbatch_graphs",

@@ -453,3 +453,23 @@ def _sha256_file(path):
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def format_inspection(report):
+    """``inspect``'s report as the text ``zoo inspect`` prints."""
+    card = report["card"] or {}
+    lines = [f"file:      {report['path']}",
+             f"sha256:    {report['sha256']}  ({report['hash_check']})",
+             f"verdict:   {report['verdict']}" + (f": {report['reason']}" if report["reason"] else "")]
+    if card:
+        lines.append("model card:")
+        for key in ("zoo_name", "model_class", "parameters", "backend", "keras_version",
+                    "zoo_version", "created", "dataset", "metrics", "hyperparameters",
+                    "zoo_config", "metadata"):
+            if card.get(key) is not None:
+                value = card[key]
+                text = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
+                lines.append(f"  {key + ':':17s}{text}")
+    elif not report["reason"]:
+        lines.append("model card: none (not saved with zoo.save)")
+    return "\n".join(lines)
