@@ -2,13 +2,17 @@
 
     zoo list [PATTERN] [--family F] [--task T]
     zoo describe NAME
-    zoo run TASK [--model NAME] [--epochs N] [--backend B] [--out DIR]
+    zoo tasks [TASK]
+    zoo run TASK [--model NAME] [--dataset NAME] [--epochs N] [--backend B] [--out DIR]
+                 [--limit N] [--batch-size N] [--data-dir DIR] [--no-download]
+                 [--set KEY=VALUE ...] [--seed S] [--quiet]
 
 Keras reads its backend once, at import, so ``--backend`` is applied before
 anything imports Keras; nothing at the top of this module does.
 """
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -30,12 +34,29 @@ def _parser():
     describe = commands.add_parser("describe", help="show a model's spec")
     describe.add_argument("name")
 
-    run = commands.add_parser("run", help="train a model on an application task")
-    run.add_argument("task", help="task name, e.g. reversal")
+    tasks = commands.add_parser("tasks", help="list application tasks, or describe one")
+    tasks.add_argument("task", nargs="?")
+
+    run = commands.add_parser(
+        "run", help="train a model on an application task",
+        description="Train a zoo model on a task end to end. The run directory gets "
+                    "metrics.json, model.keras and PNG plots.")
+    run.add_argument("task", help="task name (see `zoo tasks`), e.g. reconstruction")
     run.add_argument("--model", help="registry name (default: the task's default model)")
+    run.add_argument("--dataset", help="dataset name (default: the task's offline dataset)")
     run.add_argument("--epochs", type=int)
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--out", help="run directory (must not exist or be empty)")
+    run.add_argument("--limit", type=int, help="most examples per split")
+    run.add_argument("--batch-size", type=int, dest="batch_size")
+    run.add_argument("--data-dir", dest="data_dir",
+                     help="tensorflow-datasets directory (for tfds datasets)")
+    run.add_argument("--no-download", action="store_false", dest="download",
+                     help="never download a tfds dataset; use only --data-dir")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     dest="overrides", help="model parameter, e.g. --set code_size=8 "
+                                            "(repeatable; values are Python literals)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.add_argument("--backend", choices=BACKENDS, dest="run_backend",
                      help="Keras backend for this run")
     return parser
@@ -55,16 +76,46 @@ def _set_backend(backend):
     os.environ["KERAS_BACKEND"] = backend
 
 
+def parse_overrides(items):
+    """``["code_size=8", "activation=tanh"]`` -> ``{"code_size": 8, "activation": "tanh"}``."""
+    overrides = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set needs KEY=VALUE. Received: --set {item!r}")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        overrides[key.strip()] = value
+    return overrides
+
+
 def main(argv=None):
     # TensorFlow's C++ start-up chatter drowns the command's own output.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser().parse_args(argv)
     _set_backend(getattr(args, "run_backend", None) or args.backend)
+    from applications.errors import DatasetUnavailableError
+
     try:
         return _dispatch(args)
-    except (ValueError, TypeError, FileExistsError) as error:
+    except (ValueError, TypeError, FileExistsError, ImportError,
+            DatasetUnavailableError) as error:
         print(f"zoo: error: {error}", file=sys.stderr)
         return 2
+
+
+def _describe_task(task):
+    lines = [f"{task.name}: {task.description}",
+             f"  default model: {task.default_model}   default epochs: {task.default_epochs}",
+             "  datasets:"]
+    for name, info in task.datasets.items():
+        mark = " (default)" if name == task.default_dataset else ""
+        where = "offline" if info.offline else info.source
+        lines.append(f"    {name}{mark} [{where}]: {info.description}")
+    lines.append(f"  compatible models: {', '.join(task.compatible_models())}")
+    return "\n".join(lines)
 
 
 def _dispatch(args):
@@ -78,16 +129,28 @@ def _dispatch(args):
     if args.command == "describe":
         print(zoo.describe(args.name))
         return 0
-    if args.command == "run":
-        from applications import tasks
+    from applications import tasks
 
+    if args.command == "tasks":
+        if args.task:
+            print(_describe_task(tasks.get_task(args.task)))
+            return 0
+        for task in tasks.TASKS.values():
+            print(f"{task.name:22s} {task.default_model:24s} offline: {task.default_dataset}")
+        return 0
+    if args.command == "run":
         task = tasks.get_task(args.task)
-        kwargs = {"model": args.model or task.default_model, "seed": args.seed, "out": args.out}
-        if args.epochs is not None:
-            if args.epochs < 1:
-                raise ValueError(f"--epochs must be >= 1. Received: epochs={args.epochs}")
-            kwargs["epochs"] = args.epochs
-        metrics = task.run(**kwargs)
-        print(json.dumps(metrics, indent=2))
+        metrics = task.run(model=args.model, dataset=args.dataset, epochs=args.epochs,
+                           out=args.out, seed=args.seed, limit=args.limit,
+                           batch_size=args.batch_size, data_dir=args.data_dir,
+                           download=args.download, verbose=0 if args.quiet else "auto",
+                           **parse_overrides(args.overrides))
+        print(f"{metrics['task']}: {metrics['model']} on {metrics['dataset']['dataset']} "
+              f"({metrics['backend']}, {metrics['epochs']} epochs, "
+              f"{metrics['wall_seconds']} s): test {metrics['metric']} = "
+              f"{metrics[metrics['metric']]:.4g}")
+        print(json.dumps(metrics["test"], indent=2, sort_keys=True))
+        files = ", ".join(["metrics.json", metrics["model_file"], *metrics["plots"]])
+        print(f"run directory: {metrics['out']} ({files})")
         return 0
     raise AssertionError(args.command)

@@ -236,3 +236,188 @@ def copy_language(n, seed, min_length=3, max_length=6, symbols=8):
         prefixes.append(sentence[:length + 1])
         continuations.append(sentence[length + 1:])
     return tokens, prefixes, continuations
+
+
+# --- date normalisation -----------------------------------------------------------------------
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DATES = CharVocab("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ,-/.")
+
+
+def _date_text(day, rng):
+    month, weekday = MONTHS[day.month - 1], WEEKDAYS[day.weekday()]
+    formats = (
+        f"{month} {day.day}, {day.year}",
+        f"{day.day} {month} {day.year}",
+        f"{month[:3]} {day.day} {day.year}",
+        f"{day.day:02d}.{day.month:02d}.{day.year}",
+        f"{day.year}/{day.month:02d}/{day.day:02d}",
+        f"{weekday}, {month} {day.day}, {day.year}",
+        f"{weekday[:3]} {day.day} {month[:3]} {day.year}",
+        f"{day.day} {month[:3].lower()} {str(day.year)[2:]}",
+    )
+    return formats[int(rng.integers(len(formats)))]
+
+
+def date_normalisation(n, seed, exclude=()):
+    """Dates written eight human ways -> ISO ``YYYY-MM-DD`` (1950-2049).
+
+    ``"Tue 5 Mar 2024"``, ``"March 5, 2024"``, ``"05.03.2024"``,
+    ``"5 mar 24"`` -> ``"2024-03-05"``. Two-digit years mean 1950-2049.
+
+    Returns:
+        ``(x, y, sources, targets)``: teacher-forcing arrays and the strings;
+        no source appears twice or in ``exclude``.
+    """
+    import datetime
+
+    rng = np.random.default_rng(seed)
+    first, span = datetime.date(1950, 1, 1), 36524
+    excluded, seen, sources, targets = set(exclude), set(), [], []
+    while len(sources) < n:
+        day = first + datetime.timedelta(days=int(rng.integers(span)))
+        text = _date_text(day, rng)
+        if text not in seen and text not in excluded:
+            seen.add(text)
+            sources.append(text)
+            targets.append(day.isoformat())
+    x, y = string_pairs_to_arrays(sources, targets, DATES)
+    return x, y, sources, targets
+
+
+# --- text for classification and tagging (generated, rule-labelled) ---------------------------
+
+_SUBJECTS = ("the film", "the movie", "the acting", "the plot", "the script", "the ending",
+             "the soundtrack", "the cast", "the direction", "the dialogue", "the pacing",
+             "the story", "the camera work", "the lead actor", "the sequel")
+_POSITIVE = ("great", "wonderful", "brilliant", "moving", "funny", "clever", "charming",
+             "gripping", "beautiful", "superb", "delightful", "memorable", "fresh", "tense")
+_NEGATIVE = ("awful", "boring", "dull", "clumsy", "predictable", "tedious", "bland",
+             "messy", "weak", "forgettable", "silly", "slow", "flat", "painful")
+_INTENSIFIERS = ("", "", "really ", "very ", "quite ", "truly ", "rather ")
+_VERBS = ("was", "is", "felt", "seemed")
+_NEUTRAL = ("i saw it on a sunday", "we watched it at home", "it runs two hours",
+            "my friend picked it", "it came out last year", "there is a dog in it")
+
+
+def synthetic_reviews(n, seed):
+    """Generated one-line movie reviews labelled 1 (positive) or 0 (negative).
+
+    Each review joins one to three clauses such as "the plot was not dull"
+    with "and"/"but", plus optional neutral filler. A clause's polarity is its
+    adjective's, flipped by "not"/"never"; the label is the majority polarity
+    (an odd number of opinion clauses, so no ties). Word counts alone do not
+    decide the label: negation and which words go together matter.
+
+    Returns:
+        ``(texts, labels)``: a list of strings and an int32 array ``[n]``.
+    """
+    rng = np.random.default_rng(seed)
+    texts, labels = [], np.zeros(n, "int32")
+    for row in range(n):
+        clauses, score = [], 0
+        for _ in range(int(rng.choice([1, 3], p=[0.5, 0.5]))):
+            positive = bool(rng.integers(2))
+            negated = rng.random() < 0.35
+            adjective = rng.choice(_POSITIVE if positive else _NEGATIVE)
+            negation = str(rng.choice(["not ", "never "])) if negated else ""
+            clauses.append(f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {negation}"
+                           f"{rng.choice(_INTENSIFIERS) if not negated else ''}{adjective}")
+            score += 1 if positive != negated else -1
+        words = clauses[0]
+        for clause in clauses[1:]:
+            words += f" {rng.choice(['and', 'but', 'while', 'although'])} {clause}"
+        if rng.random() < 0.4:
+            words = f"{rng.choice(_NEUTRAL)} and {words}"
+        texts.append(words)
+        labels[row] = int(score > 0)
+    return texts, labels
+
+
+# Tags in the CoNLL-2003 order, so generated data and conll2003 share one label set.
+NER_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
+_PEOPLE = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Jordan", "Paris Hilton", "Kim",
+           "Marie Curie", "Jean Paul Sartre", "Florence", "Victoria Adams", "Chen Wei",
+           "Amara Okafor", "Lincoln")
+_PLACES = ("Paris", "Jordan", "New York", "Florence", "Lagos", "Victoria", "Lincoln",
+           "Buenos Aires", "Kyoto", "Oslo", "Cape Town", "Lima")
+_ORGS = ("Acme Corp", "United Nations", "Red Cross", "Lincoln Motors", "Bank of Oslo",
+         "Apple", "Kyoto University", "World Health Organization", "Jordan Airlines")
+_MISC = ("French", "Olympic Games", "Nobel Prize", "World Cup", "Japanese", "Nigerian",
+         "Champions League")
+_TEMPLATES = (
+    "{PER} works for {ORG} in {LOC} .",
+    "{PER} flew from {LOC} to {LOC} last week .",
+    "yesterday {ORG} hired {PER} .",
+    "the {MISC} writer {PER} lives in {LOC} .",
+    "{ORG} opened an office in {LOC} .",
+    "{PER} won the {MISC} for {ORG} .",
+    "in {LOC} , {PER} met {PER} .",
+    "shares of {ORG} fell after the {MISC} .",
+    "{PER} said {ORG} will stay in {LOC} .",
+    "a {MISC} team visited {LOC} and {LOC} .",
+)
+_KINDS = {"PER": _PEOPLE, "LOC": _PLACES, "ORG": _ORGS, "MISC": _MISC}
+
+
+def synthetic_entities(n, seed):
+    """Generated sentences with person, place, organisation and misc entities.
+
+    Sentences fill ten templates from name lists; several names are both a
+    person and a place or part of an organisation ("Jordan", "Lincoln",
+    "Florence"), so a tag depends on context, not on the word alone.
+
+    Returns:
+        ``(sentences, tags)``: lists of token lists and of tag-id lists
+        (ids index ``NER_TAGS``).
+    """
+    rng = np.random.default_rng(seed)
+    sentences, tags = [], []
+    for _ in range(n):
+        tokens, labels = [], []
+        for piece in str(rng.choice(_TEMPLATES)).split():
+            if piece.startswith("{"):
+                kind = piece[1:-1]
+                words = str(rng.choice(_KINDS[kind])).split()
+                tokens += words
+                labels += [NER_TAGS.index(f"B-{kind}")] + \
+                    [NER_TAGS.index(f"I-{kind}")] * (len(words) - 1)
+            else:
+                tokens.append(piece)
+                labels.append(0)
+        sentences.append(tokens)
+        tags.append(labels)
+    return sentences, tags
+
+
+# --- graphs -----------------------------------------------------------------------------------
+
+
+def trees_and_cycles(n, seed, min_nodes=6, max_nodes=16):
+    """Generated graphs: random trees (label 0) and trees with one extra edge,
+    which closes a cycle (label 1).
+
+    Both classes have similar sizes and degree ranges; a cycle differs by a
+    single edge, so the model must relate edges to nodes across the graph.
+
+    Returns:
+        ``(graphs, labels)``: graph dicts (``node_features`` ``[N, 2]``:
+        a constant 1 and the degree / 4; ``edge_index`` ``[2, E]``, both
+        directions) and an int32 array ``[n]``.
+    """
+    rng = np.random.default_rng(seed)
+    graphs, labels = [], rng.integers(0, 2, size=n).astype("int32")
+    for label in labels:
+        size = int(rng.integers(min_nodes, max_nodes + 1))
+        edges = {(int(rng.integers(0, child)), child) for child in range(1, size)}
+        while label and len(edges) < size:
+            a, b = sorted(int(v) for v in rng.choice(size, size=2, replace=False))
+            edges.add((a, b))
+        pairs = np.array(sorted(edges), "int32").T
+        edge_index = np.concatenate([pairs, pairs[::-1]], axis=1)
+        degree = np.bincount(edge_index[0], minlength=size).astype("float32")
+        features = np.stack([np.ones(size, "float32"), degree / 4.0], axis=1)
+        graphs.append({"node_features": features, "edge_index": edge_index})
+    return graphs, labels

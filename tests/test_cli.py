@@ -1,6 +1,5 @@
 """The `zoo` command and the reversal application, as a user runs them."""
 
-import json
 import os
 import subprocess
 import sys
@@ -23,10 +22,10 @@ def test_errors_exit_2_with_the_reason(capsys):
     assert cli.main(["describe", "lstm_seq2sq"]) == 2
     assert "Did you mean 'lstm_seq2seq'" in capsys.readouterr().err
     assert cli.main(["run", "nonsense"]) == 2
-    assert "Available tasks: reversal" in capsys.readouterr().err
+    assert "Available tasks: anomaly, denoising, dim_reduction" in capsys.readouterr().err
     assert cli.main(["run", "reversal", "--model", "dense_autoencoder"]) == 2
-    assert "Compatible models: attention_seq2seq, gru_seq2seq, lstm_seq2seq" in \
-        capsys.readouterr().err
+    assert ("Compatible models: attention_seq2seq, gru_seq2seq, lstm_seq2seq, "
+            "transformer_seq2seq") in capsys.readouterr().err
     assert cli.main(["run", "reversal", "--epochs", "0"]) == 2
     assert "Received: epochs=0" in capsys.readouterr().err
 
@@ -39,18 +38,13 @@ def test_console_entry_point_runs_in_a_fresh_process():
     assert result.stdout.split()[0] == "lstm_seq2seq"
 
 
-def test_reversal_run_writes_metrics_and_model_and_never_overwrites(tmp_path):
-    out = tmp_path / "run"
-    metrics = tasks.run_reversal(epochs=1, out=out, train_size=256, test_size=16, verbose=0)
-    assert metrics["backend"] == keras.backend.backend()
-    assert 0.0 <= metrics["heldout_exact_match"] <= 1.0
-    saved = json.loads((out / "metrics.json").read_text())
-    assert saved["heldout_exact_match"] == metrics["heldout_exact_match"]
-    assert keras.saving.load_model(out / "model.keras").zoo_name == "lstm_seq2seq"
-    before = (out / "metrics.json").read_bytes()
-    with pytest.raises(FileExistsError, match=rf"Received: out='{out}'$"):
-        tasks.run_reversal(epochs=1, out=out, train_size=64, test_size=8, verbose=0)
-    assert (out / "metrics.json").read_bytes() == before
+def test_run_reversal_is_the_reversal_task(tmp_path):
+    # The run itself is tested with every task in test_applications.py.
+    with pytest.raises(ValueError, match="Received: epochs=0"):
+        tasks.run_reversal(epochs=0, out=tmp_path / "run")
+    with pytest.raises(ValueError, match="'reversal' has no dataset 'dates'"):
+        tasks.run_reversal(dataset="dates", out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_backend_flag_cannot_switch_a_running_keras():

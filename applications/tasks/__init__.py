@@ -1,0 +1,27 @@
+"""Application tasks: data, training, evaluation and plots for every model family.
+
+>>> from applications import tasks
+>>> data = tasks.load_task_data("sentiment", limit=256)
+>>> model = data.build()
+>>> model.fit(data.train, validation_data=data.validation, epochs=1)
+>>> data.evaluate(model)            # {"accuracy": ..., "loss": ...}
+>>> tasks.run_task("reconstruction", epochs=2, out="runs/ae")   # writes a run directory
+"""
+
+from applications.errors import DatasetUnavailableError
+from applications.tasks.base import (TASKS, DatasetInfo, LoadRequest, Task, TaskData,
+                                     check_run_dir, get_task, load_task_data, prepare_run_dir,
+                                     register_task, run_task, save_model, write_metrics)
+# Registration order is the order `zoo tasks` lists them in.
+from applications.tasks import text, sequences, images, graphs  # noqa: F401,E402
+
+
+def run_reversal(model="lstm_seq2seq", epochs=None, out=None, seed=0, limit=None, **kwargs):
+    """``run_task("reversal", ...)``: train ``model`` to reverse digit strings."""
+    return run_task("reversal", model=model, epochs=epochs, out=out, seed=seed, limit=limit,
+                    **kwargs)
+
+
+__all__ = ["TASKS", "DatasetInfo", "DatasetUnavailableError", "LoadRequest", "Task", "TaskData",
+           "check_run_dir", "get_task", "load_task_data", "prepare_run_dir", "register_task",
+           "run_reversal", "run_task", "save_model", "write_metrics"]

@@ -1,0 +1,383 @@
+"""Tasks: the registry, the data a task hands to a model, and the shared training run.
+
+A task (``sentiment``, ``translation``, ``reconstruction``, ...) knows its
+datasets (an offline default plus tensorflow-datasets names), which zoo
+models fit it, how to load data for a given model, how to score a trained
+model, and which plots to draw. ``load_task_data`` gives tuners and
+comparisons the same data the ``zoo run`` command trains on.
+"""
+
+import dataclasses
+import datetime
+import json
+import math
+import pathlib
+import time
+from typing import Callable
+
+import zoo
+
+TASKS: dict[str, "Task"] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset a task can use.
+
+    Attributes:
+        name: the ``--dataset`` value.
+        source: where it comes from, in words ("generated", "scikit-learn",
+            "networkx", "tfds").
+        description: one line for ``zoo tasks``.
+        offline: True when no download is needed.
+        default_limit: examples per split used when the caller gives none
+            (keeps CPU runs on big tfds sets short; ``None``: all).
+    """
+
+    name: str
+    source: str
+    description: str
+    offline: bool
+    default_limit: int | None = None
+
+
+@dataclasses.dataclass
+class TaskData:
+    """What a task gives a model: pipelines, build arguments and a scorer.
+
+    Attributes:
+        train, validation, test: batched ``tf.data.Dataset``s of ``(x, y)``.
+        build_overrides: parameters the data fixes for ``zoo.build`` (vocab
+            sizes, input shapes, number of classes, ...).
+        model_defaults: the task's suggested model sizes (small enough for a
+            CPU run); ``build`` uses them, callers may ignore them.
+        metric: the headline metric name; ``higher_is_better`` says its
+            direction.
+        evaluate: ``evaluate(model) -> dict`` scores on ``test``; the dict
+            always holds ``metric``.
+        info: dataset name, source and split sizes, for ``metrics.json``.
+        extras: task-specific things (vocabularies, test arrays for plots).
+    """
+
+    task: str
+    model: str
+    dataset: str
+    train: object
+    validation: object
+    test: object
+    build_overrides: dict
+    metric: str
+    higher_is_better: bool
+    scorer: Callable = dataclasses.field(repr=False)
+    model_defaults: dict = dataclasses.field(default_factory=dict)
+    info: dict = dataclasses.field(default_factory=dict)
+    extras: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def evaluate(self, model):
+        """``{metric: value, ...}`` of ``model`` on the test split."""
+        return self.scorer(model, self)
+
+    def build(self, model=None, **overrides):
+        """``zoo.build`` with the task's suggested sizes, the data's fixed
+        parameters, then ``overrides`` (which win)."""
+        name = model or self.model
+        spec = zoo.get_spec(name)
+        params = {**_accepted(spec, self.model_defaults), **_accepted(spec, self.build_overrides),
+                  **overrides}
+        return zoo.build(name, **params)
+
+
+def _accepted(spec, params):
+    return {key: value for key, value in params.items() if key in spec.defaults}
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """An application task. See ``register_task``."""
+
+    name: str
+    description: str
+    families: tuple
+    model_tasks: tuple
+    default_model: str
+    datasets: dict
+    default_dataset: str
+    default_epochs: int
+    loader: Callable = dataclasses.field(repr=False)
+    reporter: Callable | None = dataclasses.field(default=None, repr=False)
+    accepts: Callable | None = dataclasses.field(default=None, repr=False)
+    requirement: str = ""
+    default_batch_size: int = 64
+
+    def compatible_models(self):
+        return [name for name in zoo.list_models() if self._fits(zoo.get_spec(name))]
+
+    def _fits(self, spec):
+        return (spec.family in self.families and spec.task in self.model_tasks
+                and (self.accepts is None or self.accepts(spec)))
+
+    def check_model(self, model_name):
+        """The spec of ``model_name``; ValueError listing what fits when it does not."""
+        spec = zoo.get_spec(model_name)
+        if not self._fits(spec):
+            need = self.requirement or (f"a {' or '.join(self.families)} model for "
+                                        f"{' or '.join(self.model_tasks)}")
+            raise ValueError(
+                f"Task {self.name!r} needs {need}; {model_name!r} is a {spec.family} model "
+                f"for {spec.task}. Compatible models: {', '.join(self.compatible_models())}. "
+                f"Received: model={model_name!r}")
+        return spec
+
+    def check_dataset(self, dataset):
+        dataset = self.default_dataset if dataset is None else dataset
+        if dataset not in self.datasets:
+            listed = ", ".join(f"{name} ({'offline' if info.offline else info.source})"
+                               for name, info in self.datasets.items())
+            raise ValueError(f"Task {self.name!r} has no dataset {dataset!r}. Available: "
+                             f"{listed}. Received: dataset={dataset!r}")
+        return self.datasets[dataset]
+
+    def load(self, model=None, dataset=None, limit=None, seed=0, data_dir=None,
+             batch_size=None, download=True):
+        model = model or self.default_model
+        spec = self.check_model(model)
+        info = self.check_dataset(dataset)
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"`limit` must be a positive integer or None. Received: "
+                             f"limit={limit!r}")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
+                             f"batch_size={batch_size!r}")
+        limit = info.default_limit if limit is None else limit
+        request = LoadRequest(task=self, spec=spec, dataset=info, limit=limit, seed=seed,
+                              data_dir=data_dir, batch_size=batch_size or self.default_batch_size,
+                              download=download)
+        data = self.loader(request)
+        data.build_overrides = _accepted(spec, data.build_overrides)
+        data.model_defaults = _accepted(spec, data.model_defaults)
+        data.info = {"dataset": info.name, "source": info.source,
+                     "description": info.description, **data.info}
+        return data
+
+    def run(self, **kwargs):
+        return run_task(self.name, **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadRequest:
+    """Everything a task's loader needs (built by ``Task.load``)."""
+
+    task: Task
+    spec: object
+    dataset: DatasetInfo
+    limit: int | None
+    seed: int
+    data_dir: str | None
+    batch_size: int
+    download: bool
+
+    @property
+    def offline_hint(self):
+        return f" (--dataset {self.task.default_dataset})"
+
+    def cap(self, n):
+        return n if self.limit is None else min(n, self.limit)
+
+
+def register_task(name, *, description, families, model_tasks, default_model, datasets,
+                  default_epochs, reporter=None, accepts=None, requirement="",
+                  default_batch_size=64):
+    """Decorator: register a loader ``f(request) -> TaskData`` as task ``name``.
+
+    ``datasets`` is a list of ``DatasetInfo``; the first is the default and
+    must be offline.
+    """
+    if not datasets[0].offline:
+        raise ValueError(f"The default dataset of task {name!r} must be offline.")
+
+    def decorator(loader):
+        if name in TASKS:
+            raise ValueError(f"A task named {name!r} is already registered.")
+        TASKS[name] = Task(name=name, description=description, families=tuple(families),
+                           model_tasks=tuple(model_tasks), default_model=default_model,
+                           datasets={d.name: d for d in datasets},
+                           default_dataset=datasets[0].name, default_epochs=default_epochs,
+                           loader=loader, reporter=reporter, accepts=accepts,
+                           requirement=requirement, default_batch_size=default_batch_size)
+        return loader
+
+    return decorator
+
+
+def get_task(name):
+    if name not in TASKS:
+        raise ValueError(f"Unknown task {name!r}. Available tasks: "
+                         f"{', '.join(sorted(TASKS))}. Received: task={name!r}")
+    return TASKS[name]
+
+
+def load_task_data(task_name, model=None, dataset=None, limit=None, seed=0, data_dir=None,
+                   batch_size=None, download=True):
+    """Data for training ``model`` on task ``task_name``.
+
+    Args:
+        task_name: a registered task (see ``TASKS``).
+        model: a registry name (default: the task's default model); the data
+            layout (flat vectors or images, sequence lengths) follows it.
+        dataset: a dataset of the task (default: its offline default).
+        limit: most examples per split (``None``: the dataset's default).
+        seed: seeds the generated data, the splits and shuffling.
+        data_dir: tensorflow-datasets directory for tfds names.
+        batch_size: examples per batch (default: the task's).
+        download: let tensorflow-datasets download a missing dataset.
+
+    Returns:
+        A ``TaskData``: ``train``/``validation``/``test`` pipelines,
+        ``build_overrides``, ``metric``, ``higher_is_better`` and
+        ``evaluate(model)``.
+
+    Raises:
+        ValueError: unknown task or dataset, a model of the wrong kind, a
+            bad ``limit``/``batch_size``.
+        DatasetUnavailableError: a tfds dataset that cannot be loaded.
+
+    >>> data = load_task_data("reversal", limit=256)
+    >>> model = data.build()                       # zoo.build with the data's sizes
+    >>> model.fit(data.train, validation_data=data.validation, epochs=1)
+    >>> data.evaluate(model)["exact_match"]
+    """
+    return get_task(task_name).load(model=model, dataset=dataset, limit=limit, seed=seed,
+                                    data_dir=data_dir, batch_size=batch_size,
+                                    download=download)
+
+
+# --- run directories and files --------------------------------------------------------------
+
+
+def check_run_dir(out, task_name, model_name):
+    """The run directory path; FileExistsError for one that already has files in it."""
+    if out is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = pathlib.Path("runs") / f"{task_name}_{model_name}_{stamp}"
+    out = pathlib.Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(
+            f"Run directory already exists and is not empty; choose another --out "
+            f"so nothing is overwritten. Received: out={str(out)!r}"
+        )
+    return out
+
+
+def prepare_run_dir(out, task_name, model_name):
+    """Create the run directory; refuse one that already has files in it."""
+    out = check_run_dir(out, task_name, model_name)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def write_metrics(out, metrics):
+    path = pathlib.Path(out) / "metrics.json"
+    path.write_text(json.dumps(_jsonable(metrics), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def save_model(model, path, metadata):
+    """``zoo.save`` (model card + SHA-256) when the zoo has it, else ``model.save``."""
+    if hasattr(zoo, "save"):
+        return zoo.save(model, str(path), metadata=_jsonable(metadata))
+    model.save(path)
+    return None
+
+
+# --- the shared training run ----------------------------------------------------------------
+
+
+def _check_epochs(epochs):
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"--epochs must be >= 1. Received: epochs={epochs}")
+    return epochs
+
+
+def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0, limit=None,
+             batch_size=None, data_dir=None, download=True, verbose="auto", **overrides):
+    """Train ``model`` on a task end to end and write the run directory.
+
+    The directory gets ``metrics.json``, ``model.keras`` and PNG plots
+    (``training_curves.png`` always, more as the task fits). It must not
+    exist yet or be empty.
+
+    Returns:
+        The metrics dict (as written, plus ``out``).
+    """
+    import keras
+
+    from applications import plots
+
+    task = get_task(task_name)
+    model = model or task.default_model
+    task.check_model(model)
+    task.check_dataset(dataset)
+    epochs = task.default_epochs if epochs is None else _check_epochs(epochs)
+    out = check_run_dir(out, task.name, model)
+
+    started = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    data = task.load(model=model, dataset=dataset, limit=limit, seed=seed, data_dir=data_dir,
+                     batch_size=batch_size, download=download)
+    net = data.build(model, **overrides)
+    out = prepare_run_dir(out, task.name, model)
+
+    fit_started = time.perf_counter()
+    history = net.fit(data.train, validation_data=data.validation, epochs=epochs,
+                      verbose=verbose, shuffle=False)  # the pipelines shuffle
+    train_seconds = time.perf_counter() - fit_started
+    scores = data.evaluate(net)
+
+    report = task.reporter(net, data, out, seed) if task.reporter else {}
+    plot_files = [plots.training_curves(history.history, out / "training_curves.png",
+                                        title=f"{task.name}: {model} on {data.dataset}")]
+    plot_files += report.pop("plots", [])
+
+    hyperparameters = {key: value for key, value in net.zoo_config.items()}
+    metrics = {
+        "task": task.name,
+        "model": model,
+        "dataset": data.info,
+        "backend": keras.backend.backend(),
+        "epochs": epochs,
+        "seed": seed,
+        "metric": data.metric,
+        "higher_is_better": data.higher_is_better,
+        data.metric: scores[data.metric],
+        "test": scores,
+        "history": {key: [float(v) for v in values]
+                    for key, values in history.history.items()},
+        "hyperparameters": hyperparameters,
+        "train_seconds": round(train_seconds, 2),
+        **report,
+        "plots": [path.name for path in plot_files],
+        "model_file": "model.keras",
+    }
+    sha = save_model(net, out / "model.keras", {
+        "task": task.name, "dataset": data.info, "metrics": scores,
+        "hyperparameters": hyperparameters})
+    if sha:
+        metrics["model_sha256"] = sha
+    metrics["wall_seconds"] = round(time.perf_counter() - started, 2)
+    write_metrics(out, metrics)
+    metrics["out"] = str(out)
+    return metrics

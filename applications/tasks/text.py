@@ -1,0 +1,255 @@
+"""Text tasks: ``sentiment`` (classification), ``tagging`` (per-token labels) and
+``text_generation`` (character language models).
+
+Text is vectorised with Keras' ``TextVectorization`` inside tf.data
+pipelines, for the generated offline sets and the tfds sets alike.
+"""
+
+import pathlib
+
+import numpy as np
+
+from applications import data as data_layer
+from applications import generated
+from applications.tasks import scoring
+from applications.tasks.base import DatasetInfo, TaskData, register_task
+
+CLASSIFIER_DEFAULTS = {"embedding_dim": 32, "units": 32, "filters": (64, 64), "kernel_size": 3,
+                       "num_heads": 2, "ff_dim": 64, "num_layers": 1, "dropout": 0.0,
+                       "learning_rate": 3e-3}
+
+
+def _split_lists(items, labels, seed, sizes):
+    """Shuffle-split parallel lists into len(sizes) consecutive parts."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    parts, start = [], 0
+    for size in sizes:
+        chosen = order[start:start + size]
+        parts.append(([items[i] for i in chosen], [labels[i] for i in chosen]))
+        start += size
+    return parts
+
+
+# --- sentiment ---------------------------------------------------------------------------------
+
+
+def _sentiment_tfds(request):
+    splits = {"train": "train[:90%]", "validation": "train[90%:]", "test": "test"}
+    parts = data_layer.tfds_splits("imdb_reviews", splits, request.limit, request.data_dir,
+                                   request.download, request.offline_hint)
+    return {key: ds.map(data_layer.text_pairs("text", "label")) for key, ds in parts.items()}, \
+        20000, 256, None
+
+
+def _sentiment_generated(request):
+    sizes = [request.cap(n) for n in (4000, 500, 500)]
+    texts, labels = generated.synthetic_reviews(sum(sizes), seed=request.seed + 1)
+    parts = _split_lists(texts, list(labels), request.seed, sizes)
+    datasets = {key: data_layer.text_dataset(t, l)
+                for key, (t, l) in zip(("train", "validation", "test"), parts)}
+    return datasets, 2000, 40, sizes
+
+
+@register_task(
+    "sentiment",
+    description="Binary sentiment of text with a token classifier: generated reviews "
+                "with negation offline, IMDB reviews from tfds. Scored by test accuracy.",
+    families=("classifier",), model_tasks=("classification",),
+    accepts=lambda spec: "tokens" in spec.inputs,
+    requirement="a classifier over token ids",
+    default_model="cnn1d_classifier", default_epochs=4,
+    datasets=[DatasetInfo("generated_reviews", "generated",
+                          "one-line movie reviews from templates, labelled by a negation-aware "
+                          "rule (synthetic)", True),
+              DatasetInfo("imdb_reviews", "tfds", "IMDB movie reviews, 25k train / 25k test",
+                          False)],
+)
+def load_sentiment(request):
+    if request.dataset.name == "imdb_reviews":
+        datasets, max_tokens, length, sizes = _sentiment_tfds(request)
+    else:
+        datasets, max_tokens, length, sizes = _sentiment_generated(request)
+    vectorizer = data_layer.text_vectorizer(data_layer.first(datasets["train"]), max_tokens,
+                                            length)
+    batch = request.batch_size
+    pipelines = {key: data_layer.vectorize_dataset(ds, vectorizer, batch,
+                                                   shuffle=key == "train", seed=request.seed,
+                                                   label_fn=data_layer.binary_label_batch)
+                 for key, ds in datasets.items()}
+    info = {"max_tokens": max_tokens, "sequence_length": length}
+    if sizes:
+        info.update(train_size=sizes[0], validation_size=sizes[1], test_size=sizes[2])
+    return TaskData(
+        task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
+        train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
+        build_overrides={"vocab_size": vectorizer.vocabulary_size(), "num_classes": 2,
+                         "max_length": length, "input_type": "tokens"},
+        metric="accuracy", higher_is_better=True, scorer=scoring.classification,
+        model_defaults=dict(CLASSIFIER_DEFAULTS), info=info,
+        extras={"vocabulary": vectorizer.get_vocabulary()},
+    )
+
+
+# --- tagging -----------------------------------------------------------------------------------
+
+
+def _tag_rows(tags, length):
+    rows = np.zeros((len(tags), length), "int32")
+    for i, row in enumerate(tags):
+        row = np.asarray(row[:length]) + 1  # 0 is padding
+        rows[i, :len(row)] = row
+    return rows
+
+
+def _tagging_tfds(request, length):
+    splits = {"train": "train", "validation": "dev", "test": "test"}
+    parts = data_layer.tfds_splits("conll2003", splits, request.limit, request.data_dir,
+                                   request.download, request.offline_hint)
+    to_pair = data_layer.tagged_sentence("tokens", "ner", length)
+    return {key: ds.map(to_pair) for key, ds in parts.items()}, 20000, None
+
+
+def _tagging_generated(request, length):
+    sizes = [request.cap(n) for n in (3000, 400, 400)]
+    sentences, tags = generated.synthetic_entities(sum(sizes), seed=request.seed + 1)
+    texts = [" ".join(tokens) for tokens in sentences]
+    parts = _split_lists(texts, tags, request.seed, sizes)
+    return {key: data_layer.text_dataset(t, _tag_rows(l, length))
+            for key, (t, l) in zip(("train", "validation", "test"), parts)}, 2000, sizes
+
+
+@register_task(
+    "tagging",
+    description="Named-entity tagging, one label per token (CoNLL-2003 tags): generated "
+                "sentences offline, conll2003 from tfds. Scored by token accuracy "
+                "(padding left out).",
+    families=("classifier",), model_tasks=("tagging",), requirement="a tagger",
+    default_model="lstm_tagger", default_epochs=3,
+    datasets=[DatasetInfo("generated_entities", "generated",
+                          "template sentences with people, places, organisations and misc "
+                          "names, some ambiguous (synthetic)", True),
+              DatasetInfo("conll2003", "tfds", "CoNLL-2003 English news, NER tags", False)],
+)
+def load_tagging(request):
+    length = 48
+    if request.dataset.name == "conll2003":
+        datasets, max_tokens, sizes = _tagging_tfds(request, length)
+    else:
+        datasets, max_tokens, sizes = _tagging_generated(request, length)
+    # Tokens are already split: keep punctuation tokens and case-fold only.
+    vectorizer = data_layer.text_vectorizer(data_layer.first(datasets["train"]), max_tokens,
+                                            length, standardize="lower")
+    pipelines = {key: data_layer.vectorize_dataset(ds, vectorizer, request.batch_size,
+                                                   shuffle=key == "train", seed=request.seed)
+                 for key, ds in datasets.items()}
+    info = {"max_tokens": max_tokens, "sequence_length": length,
+            "tags": list(generated.NER_TAGS)}
+    if sizes:
+        info.update(train_size=sizes[0], validation_size=sizes[1], test_size=sizes[2])
+    return TaskData(
+        task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
+        train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
+        build_overrides={"vocab_size": vectorizer.vocabulary_size(),
+                         "num_tags": len(generated.NER_TAGS), "max_length": length},
+        metric="accuracy", higher_is_better=True, scorer=scoring.classification,
+        model_defaults=dict(CLASSIFIER_DEFAULTS), info=info,
+        extras={"vocabulary": vectorizer.get_vocabulary()},
+    )
+
+
+# --- text generation ---------------------------------------------------------------------------
+
+
+def bundled_english_text():
+    """Real English prose that ships with scikit-learn: its dataset descriptions
+    (``sklearn/datasets/descr/*.rst``, BSD-3-Clause), about 80 kB."""
+    import sklearn.datasets
+
+    folder = pathlib.Path(sklearn.datasets.__file__).parent / "descr"
+    return "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.rst")))
+
+
+LM_DEFAULTS = {"embedding_dim": 32, "units": 128, "learning_rate": 5e-3}
+GPT_DEFAULTS = {"embedding_dim": 64, "num_heads": 4, "ff_dim": 256, "num_layers": 2,
+                "dropout": 0.0, "learning_rate": 1e-3}
+
+
+def decode_characters(vocabulary, ids):
+    return "".join(vocabulary[i] if 1 < i < len(vocabulary) else "" for i in ids)
+
+
+def report_samples(model, data, out, seed, prompts=3, new_tokens=120):
+    """Sampled continuations of test prompts (temperature 0.8), also in ``samples.txt``."""
+    import zoo
+
+    vocabulary = data.extras["vocabulary"]
+    x, _ = scoring.test_arrays(data, most=prompts)
+    prompt = x[:, :24]
+    prompt = np.where(prompt > 0, prompt, 1)
+    context = getattr(model, "zoo_config", {}).get("max_length")  # Transformers: positions
+    if context:
+        new_tokens = max(1, min(new_tokens, context - prompt.shape[1]))
+    ids = zoo.generate(model, prompt, max_length=new_tokens, strategy="sample",
+                       temperature=0.8, seed=seed)
+    samples = [{"prompt": decode_characters(vocabulary, p),
+                "continuation": decode_characters(vocabulary, g)} for p, g in zip(prompt, ids)]
+    text = "\n\n".join(f"[prompt] {s['prompt']}\n[model] {s['continuation']}" for s in samples)
+    (out / "samples.txt").write_text(text + "\n", encoding="utf-8")
+    return {"samples": samples}
+
+
+@register_task(
+    "text_generation",
+    description="Character-level language modelling and sampling: scikit-learn's bundled "
+                "dataset descriptions offline, tiny_shakespeare from tfds. Scored by test "
+                "perplexity; writes generated samples.",
+    families=("decoder",), model_tasks=("language_modeling",),
+    requirement="a decoder-only language model",
+    default_model="lstm_lm", default_epochs=15, reporter=report_samples,
+    default_batch_size=32,
+    datasets=[DatasetInfo("sklearn_docs", "scikit-learn",
+                          "English prose: the dataset descriptions scikit-learn ships "
+                          "(~80 kB, real text)", True),
+              DatasetInfo("tiny_shakespeare", "tfds",
+                          "40k lines of Shakespeare (~1 MB of characters)", False)],
+)
+def load_text_generation(request, length=64):
+    if request.dataset.name == "tiny_shakespeare":
+        parts = data_layer.tfds_splits("tiny_shakespeare",
+                                       {"train": "train", "validation": "validation",
+                                        "test": "test"}, None, request.data_dir,
+                                       request.download, request.offline_hint)
+        texts = {key: data_layer.joined_text(ds, "text") for key, ds in parts.items()}
+        vectorizer = data_layer.character_vectorizer(texts["train"])
+        windows = {key: data_layer.char_chunks(text, vectorizer, length)
+                   for key, text in texts.items()}
+    else:
+        # Windows of the whole text, every 20th to validation and the next to test:
+        # the descriptions differ in style, so a tail split would test another domain.
+        text = bundled_english_text()
+        vectorizer = data_layer.character_vectorizer(text)
+        everything = data_layer.char_chunks(text, vectorizer, length)
+        position = np.arange(len(everything)) % 20
+        windows = {"train": everything[position < 18], "validation": everything[position == 18],
+                   "test": everything[position == 19]}
+        texts = {key: len(value) * (length + 1) for key, value in windows.items()}
+    pipelines = {}
+    for key, chunks in windows.items():
+        if key == "train":
+            chunks = chunks[np.random.default_rng(request.seed).permutation(len(chunks))]
+        chunks = chunks[:request.cap(len(chunks))]
+        pipelines[key] = data_layer.from_arrays(chunks[:, :-1], chunks[:, 1:],
+                                                request.batch_size, shuffle=key == "train",
+                                                seed=request.seed)
+    vocabulary = vectorizer.get_vocabulary()
+    return TaskData(
+        task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
+        train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
+        build_overrides={"vocab_size": len(vocabulary), "max_length": length},
+        metric="perplexity", higher_is_better=False, scorer=scoring.language_model,
+        model_defaults=dict(GPT_DEFAULTS if request.spec.name == "gpt_decoder" else LM_DEFAULTS),
+        info={"characters": {k: v if isinstance(v, int) else len(v)
+                             for k, v in texts.items()},
+              "sequence_length": length, "vocabulary_size": len(vocabulary)},
+        extras={"vocabulary": vocabulary},
+    )
