@@ -6,6 +6,9 @@
     zoo run TASK [--model NAME] [--dataset NAME] [--epochs N] [--backend B] [--out DIR]
                  [--limit N] [--batch-size N] [--data-dir DIR] [--no-download]
                  [--set KEY=VALUE ...] [--seed S] [--quiet]
+    zoo tune MODEL [--task T | --data FILE.npz | --toy] [--algorithm A] [--max-trials N] ...
+    zoo compare MODEL [MODEL ...] --task TASK [--epochs N] [--budget-seconds S] ...
+    zoo inspect FILE [--sha256 HEX] [--json]
 
 Keras reads its backend once, at import, so ``--backend`` is applied before
 anything imports Keras; nothing at the top of this module does.
@@ -59,6 +62,24 @@ def _parser():
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.add_argument("--backend", choices=BACKENDS, dest="run_backend",
                      help="Keras backend for this run")
+
+    # tuner/cli.py and applications/compare.py import Keras only inside run().
+    from applications import compare
+    from tuner import cli as tuner_cli
+
+    tune = commands.add_parser("tune", help="keras-tuner search over a model's hyperparameters")
+    tuner_cli.add_arguments(tune)
+    versus = commands.add_parser("compare", help="train models on one task with the same "
+                                                 "budget and print one table")
+    compare.add_arguments(versus)
+    inspect = commands.add_parser("inspect", help="a .keras file's model card, hash and "
+                                                  "safety verdict, without loading weights")
+    inspect.add_argument("file")
+    inspect.add_argument("--sha256", help="expected SHA-256 (default: FILE.sha256 if present)")
+    inspect.add_argument("--json", action="store_true", help="print the report as JSON")
+    for sub in (tune, versus, inspect):
+        sub.add_argument("--backend", choices=BACKENDS, dest="run_backend",
+                         help="Keras backend for this command")
     return parser
 
 
@@ -100,7 +121,7 @@ def main(argv=None):
 
     try:
         return _dispatch(args)
-    except (ValueError, TypeError, FileExistsError, ImportError,
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError, ImportError,
             DatasetUnavailableError) as error:
         print(f"zoo: error: {error}", file=sys.stderr)
         return 2
@@ -129,6 +150,18 @@ def _dispatch(args):
     if args.command == "describe":
         print(zoo.describe(args.name))
         return 0
+    if args.command == "inspect":
+        report = zoo.inspect(args.file, sha256=args.sha256)
+        print(json.dumps(report, indent=2) if args.json else zoo.format_inspection(report))
+        return 0 if report["verdict"] == "safe to load" else 3
+    if args.command == "tune":
+        from tuner import cli as tuner_cli
+
+        return tuner_cli.run(args)
+    if args.command == "compare":
+        from applications import compare
+
+        return compare.run(args)
     from applications import tasks
 
     if args.command == "tasks":

@@ -51,3 +51,22 @@ def test_backend_flag_cannot_switch_a_running_keras():
     other = "jax" if keras.backend.backend() != "jax" else "torch"
     with pytest.raises(SystemExit, match="already running"):
         cli.main(["--backend", other, "list"])
+
+
+def test_inspect_prints_card_hash_and_verdict(tmp_path, capsys):
+    import json
+
+    import zoo
+
+    path = tmp_path / "ae.keras"
+    digest = zoo.save(zoo.build("dense_autoencoder_toy"), path, metadata={"dataset": "toy"})
+    assert cli.main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"sha256:    {digest}  (match)" in out
+    assert "verdict:   safe to load" in out and "dense_autoencoder_toy" in out
+    assert cli.main(["inspect", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["card"]["dataset"] == "toy"
+    assert cli.main(["inspect", str(path), "--sha256", "0" * 64]) == 3
+    assert "verdict:   refused: SHA-256 mismatch" in capsys.readouterr().out
+    assert cli.main(["inspect", str(tmp_path / "missing.keras")]) == 2
+    assert "missing.keras" in capsys.readouterr().err

@@ -1,0 +1,250 @@
+"""``zoo tune MODEL ...`` / ``python -m tuner MODEL ...``.
+
+    zoo tune dense_autoencoder --data arrays.npz --max-trials 20 --epochs 5 \
+        --hp code_size=2:32 --hp activation=relu,gelu --hp learning_rate=0.001
+    zoo tune lstm_seq2seq --task reversal --limit 2000 --algorithm hyperband
+    zoo tune gpt_decoder --toy --max-trials 3          # smoke run on random data
+    zoo tune transformer_classifier --show-space       # what can be searched
+
+``--hp NAME=SPEC`` edits the search space: ``NAME=VALUE`` fixes it,
+``NAME=LOW:HIGH`` narrows a range (integers if both ends are), ``NAME=A,B,C``
+makes it a choice. ``--set NAME=VALUE`` passes a ``zoo.build`` argument that
+is not searched (JSON or Python literals: ``--set hidden_units=[64,32]``,
+``--set jit_compile=False``).
+
+Distributed: run the same command in every process with
+``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT`` and
+``KERASTUNER_TUNER_ID`` (``chief`` for one, ``tuner0``, ``tuner1``, ... for the
+workers) set, over one shared ``--directory``.
+
+Nothing here imports Keras at module level, so a parent command can add
+these arguments before it chooses the backend.
+"""
+
+import ast
+import json
+import os
+import sys
+
+ALGORITHMS = ("random", "bayesian", "hyperband")
+
+
+def add_arguments(parser):
+    """Add the ``tune`` arguments to an ``argparse`` parser."""
+    parser.add_argument("model", help="registry name, e.g. dense_autoencoder")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--task", help="an application task whose data to use, e.g. reversal")
+    data.add_argument("--data", metavar="FILE.npz",
+                      help="arrays x_train, y_train, x_val, y_val (dict inputs: "
+                           "x_train__<input name>, ...)")
+    data.add_argument("--toy", action="store_true",
+                      help="the model's toy size on random example data (a smoke run)")
+    parser.add_argument("--algorithm", choices=ALGORITHMS, default="random")
+    parser.add_argument("--objective", default="val_loss", help="metric to optimise")
+    parser.add_argument("--direction", choices=("min", "max"),
+                        help="default: inferred from the objective's name")
+    parser.add_argument("--max-trials", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=5,
+                        help="epochs per trial (hyperband: the most for any trial)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--directory", default="tuner_runs", help="where searches live")
+    parser.add_argument("--project-name", help="default: the model name")
+    parser.add_argument("--no-resume", action="store_true",
+                        help="delete an existing search of that name and start over")
+    parser.add_argument("--hp", action="append", default=[], metavar="NAME=SPEC",
+                        help="fix (units=64), narrow (units=16:128) or choose "
+                             "(activation=relu,gelu); repeatable")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        dest="sets", help="zoo.build argument that is not searched; repeatable")
+    parser.add_argument("--limit", type=int, help="most examples per split (--task)")
+    parser.add_argument("--dataset", help="dataset of the task (--task)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="where to save the best model (.keras); "
+                                      "default: <directory>/<project>/best_model.keras")
+    parser.add_argument("--max-failures", type=int, default=3,
+                        help="stop after this many failed trials in a row")
+    parser.add_argument("--show-space", action="store_true",
+                        help="print the searchable hyperparameters and exit")
+    parser.add_argument("--quiet", action="store_true", help="no per-trial progress output")
+    return parser
+
+
+def _scalar(text):
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_hp(text):
+    """``NAME=SPEC`` -> ``(name, edit)`` for ``ZooHyperModel``."""
+    name, sep, spec = text.partition("=")
+    if not sep or not name or not spec:
+        raise ValueError(
+            f"--hp takes NAME=VALUE, NAME=LOW:HIGH or NAME=A,B,C. Received: --hp={text}")
+    if ":" in spec:
+        parts = spec.split(":")
+        values = [_scalar(part) for part in parts]
+        if len(parts) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                      for v in values):
+            raise ValueError(f"A range is LOW:HIGH with two numbers. Received: --hp={text}")
+        return name, tuple(values)
+    if "," in spec:
+        return name, [_scalar(part) for part in spec.split(",")]
+    return name, _scalar(spec)
+
+
+def _tuples(value):
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    return value
+
+
+def parse_set(text):
+    """``NAME=VALUE`` -> ``(name, value)``; VALUE is JSON, a Python literal or a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--set takes NAME=VALUE. Received: --set={text}")
+    try:
+        return name, _tuples(json.loads(value))
+    except json.JSONDecodeError:
+        pass
+    try:
+        return name, _tuples(ast.literal_eval(value))
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+def load_arrays(path):
+    """``(train, validation)`` from an ``.npz`` file (see ``--data``)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+
+    def part(prefix):
+        if prefix in arrays:
+            return arrays[prefix]
+        named = {key[len(prefix) + 2:]: value for key, value in arrays.items()
+                 if key.startswith(prefix + "__")}
+        return named or None
+
+    x_train, y_train, x_val, y_val = (part(p) for p in ("x_train", "y_train", "x_val", "y_val"))
+    if x_train is None or y_train is None:
+        raise ValueError(
+            f"{path} must hold x_train and y_train (and x_val, y_val for validation; dict "
+            f"inputs as x_train__<name>). Received: keys={sorted(arrays)}"
+        )
+    validation = None
+    if x_val is not None and y_val is not None:
+        validation = (x_val, y_val)
+    return (x_train, y_train), validation
+
+
+def _space_lines(hypermodel):
+    lines = [f"{hypermodel.model_name}: "
+             + ("declared search space" if hypermodel.has_declared_space
+                else "no declared space; default (learning rate only)")]
+    for name, item in hypermodel.declared_space().items():
+        kind = item.pop("type")
+        if name in hypermodel.edits:
+            lines.append(f"  {name:16s} {kind:7s} edited: {hypermodel.edits[name]!r}")
+            continue
+        shown = ", ".join(f"{key}={value!r}" for key, value in item.items() if value is not None)
+        lines.append(f"  {name:16s} {kind:7s} {shown}")
+    for name in hypermodel.added:
+        lines.append(f"  {name:16s} added   {hypermodel.edits[name]!r}")
+    return lines
+
+
+def _data(args, spec, overrides, edits):
+    """train, validation, overrides, dataset description."""
+    if args.toy:
+        if spec.example_data is None:
+            raise ValueError(f"{spec.name} has no example data for --toy. Received: --toy")
+        toy = {key: value for key, value in spec.toy.items() if key not in edits}
+        overrides = {**toy, **overrides}
+        params = {**spec.defaults, **overrides}
+        train = spec.example_data(params, 256, args.seed)
+        validation = spec.example_data(params, 64, args.seed + 1)
+        return train, validation, overrides, f"random example data of {spec.name} (toy size)"
+    if args.data:
+        train, validation = load_arrays(args.data)
+        return train, validation, overrides, os.path.basename(args.data)
+    if args.task:
+        from applications import tasks
+
+        data = tasks.load_task_data(args.task, model=spec.name, dataset=args.dataset,
+                                    limit=args.limit, seed=args.seed, batch_size=args.batch_size)
+        from tuner.hypermodel import ZooHyperModel
+
+        declared = ZooHyperModel(spec.name).declared_space()
+        suggested = {key: value for key, value in data.model_defaults.items()
+                     if key not in declared}
+        suggested = {key: value for key, value in suggested.items() if key not in edits}
+        overrides = {**suggested, **data.build_overrides, **overrides}
+        return (data.train, data.validation, overrides,
+                f"task {args.task}: {data.info.get('dataset')}")
+    raise ValueError("Say which data to search on: --task TASK, --data FILE.npz or --toy. "
+                     "Received: no data option")
+
+
+def run(args):
+    """Run ``zoo tune`` with parsed ``args``; returns the exit status."""
+    try:
+        return _run(args)
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
+        print(f"zoo tune: error: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:
+        print(f"zoo tune: search failed: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import zoo
+    from tuner.hypermodel import ZooHyperModel
+
+    spec = zoo.get_spec(args.model)
+    edits = dict(parse_hp(text) for text in args.hp)
+    overrides = dict(parse_set(text) for text in args.sets)
+    if args.show_space:
+        hypermodel = ZooHyperModel(spec.name, hyperparameters=edits, overrides=overrides)
+        print("\n".join(_space_lines(hypermodel)))
+        return 0
+    train, validation, overrides, dataset = _data(args, spec, overrides, edits)
+
+    import keras
+
+    from tuner.searcher import search
+
+    role = os.environ.get("KERASTUNER_TUNER_ID", "") if "KERASTUNER_ORACLE_IP" in os.environ else ""
+    print(f"zoo tune: {spec.name}, {args.algorithm} search, {args.max_trials} trials of "
+          f"{args.epochs} epoch(s), backend {keras.backend.backend()}"
+          + (f", distributed as {role}" if role else ""))
+    result = search(
+        spec.name, train, validation, objective=args.objective, direction=args.direction,
+        algorithm=args.algorithm, max_trials=args.max_trials, epochs=args.epochs,
+        directory=args.directory, project_name=args.project_name, resume=not args.no_resume,
+        hyperparameters=edits, overrides=overrides, batch_size=args.batch_size, seed=args.seed,
+        max_consecutive_failed_trials=args.max_failures, best_model_path=args.out,
+        dataset=dataset, verbose=0 if args.quiet else 1,
+    )
+    if result.role == "worker":
+        ran = ", ".join(f"{row['trial_id']} ({row['status']})" for row in result.trials)
+        print(f"zoo tune: worker {role} ran trials: {ran or 'none'}")
+        return 0
+    print()
+    print(result.table())
+    print()
+    print(f"best trial {result.best_trial_id}: {result.objective} = {result.best_score:.6g}")
+    print(f"best hyperparameters: {json.dumps(result.best_hyperparameters, sort_keys=True)}")
+    print(f"best model: {result.best_model_path} (sha256 {result.best_model_sha256})")
+    print(f"trials table: {os.path.join(result.project_dir, 'trials.csv')}")
+    return 0
