@@ -1,6 +1,14 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest runs two worker processes (addopts "-n 2") on our 2-core
+    # machines: one compute thread each, so they never oversubscribe the
+    # cores. Must be set before TensorFlow or JAX is imported.
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
