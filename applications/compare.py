@@ -218,7 +218,7 @@ def format_table(rows, backend):
     for row in rows:
         epochs = str(row["epochs_run"]) + ("*" if row["stopped_by_budget"] else "")
         body.append([row["model"] + (" <- best" if row.get("best") else ""), row["family"],
-                     f"{row['value']:.4g}", f"{row['params']:,}", f"{row['train_seconds']:.1f}",
+                     f"{row['value']:#.4g}", f"{row['params']:,}", f"{row['train_seconds']:.1f}",
                      epochs, f"{row['latency_ms']:.2f}"])
     widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
 
