@@ -84,7 +84,7 @@ def test_get_config_round_trip(name):
     clone = type(model).from_config(model.get_config())
     assert type(clone) is type(model)
     assert clone.zoo_name == model.zoo_name
-    assert clone.zoo_config == zoo.model._jsonable(model.zoo_config)
+    assert clone.zoo_config == zoo.to_jsonable(model.zoo_config)
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(_numpy(clone(x)), _numpy(model(x)), atol=1e-6)
 

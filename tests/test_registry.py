@@ -173,13 +173,16 @@ def test_duplicate_registration_is_refused():
     with pytest.raises(ValueError, match="already registered"):
         zoo.register_model("dense_autoencoder", family="autoencoder", task="reconstruction",
                            inputs={}, outputs={}, description="", citation="",
-                           compiler=spec.compiler)(spec.builder)
+                           compiler=spec.compiler, capabilities=spec.capabilities,
+                           sizes=spec.sizes)(spec.builder)
 
 
 def test_register_rejects_unknown_family():
     with pytest.raises(ValueError, match=r"Received: family='mlp'$"):
         zoo.register_model("x", family="mlp", task="t", inputs={}, outputs={},
-                           description="", citation="", compiler=lambda m: None)
+                           description="", citation="", compiler=lambda m: None,
+                           capabilities=zoo.Capabilities(input_kinds=("vectors",)),
+                           sizes={"toy": {}})
 
 
 def test_encoder_needs_a_code_layer():

@@ -333,10 +333,6 @@ def _role():
     return "chief" if dist_utils.is_chief_oracle() else "worker"
 
 
-def _jsonable(value):
-    return json.loads(json.dumps(value, default=repr))
-
-
 def _check_settings(project_dir, settings, resume):
     """Refuse to resume a project that was started with other settings."""
     path = os.path.join(project_dir, _SETTINGS_FILE)
@@ -455,7 +451,7 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     role = _role()
     project_name = project_name or model_name
     project_dir = os.path.join(os.fspath(directory), project_name)
-    settings = _jsonable({
+    settings = zoo.to_jsonable({
         "model_name": model_name, "algorithm": algorithm, "objective": objective.name,
         "hyperparameters": hyperparameters or {}, "overrides": overrides or {},
     })
@@ -511,7 +507,7 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
                    if not key.startswith("tuner/")}
     best_row = next(row for row in rows if row["trial_id"] == best.trial_id)
     result.best_hyperparameters = best_values
-    result.best_params = _jsonable(hypermodel.params(best.hyperparameters.copy()))
+    result.best_params = zoo.to_jsonable(hypermodel.params(best.hyperparameters.copy()))
     result.best_score = float(best.score)
     result.best_trial_id = best.trial_id
     result.best_model_path = os.fspath(best_model_path or os.path.join(project_dir,
@@ -529,5 +525,5 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     del model
     keras.backend.clear_session()
     state.write_json_atomic(os.path.join(project_dir, "result.json"),
-                            _jsonable(dataclasses.asdict(result)))
+                            zoo.to_jsonable(dataclasses.asdict(result)))
     return result

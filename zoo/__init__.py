@@ -13,7 +13,10 @@ from zoo import autoencoders, classifiers, decoders, graph, seq2seq  # noqa: F40
 from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
 from zoo.model import ZooModel, encoder
 from zoo.reconstruction import decoder, reconstruction_error, sample
-from zoo.registry import FAMILIES, ModelSpec, build, describe, get_spec, list_models, register_model
+from zoo.constants import FAMILIES
+from zoo.jsonable import to_jsonable
+from zoo.registry import (Capabilities, ModelSpec, build, describe, get_spec, list_models,
+                          model_params, register_model, spec_of)
 from zoo.generation import generate, greedy_decode
 from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
 from zoo.graph_data import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
@@ -22,8 +25,8 @@ from zoo.graph_data import (batch_graphs, check_graph_batch, from_networkx, spli
 __version__ = "0.1.0"
 
 __all__ = [
-    "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
-    "build", "describe", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
+    "Capabilities", "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
+    "build", "describe", "model_params", "spec_of", "to_jsonable", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
     "register_model", "save", "load", "inspect", "read_card", "format_inspection",
     "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",

@@ -21,7 +21,7 @@ from zoo import losses, validation
 from zoo.layers.noise import CorruptionNoise, check_noise, check_seed
 from zoo.layers.sampling import GaussianSampling
 from zoo.model import CODE_LAYER_NAME, ZooModel
-from zoo.registry import register_model
+from zoo.registry import Capabilities, register_model
 from zoo.variational import SAMPLING_LAYER_NAME, VariationalAutoencoder
 
 NOISE_KINDS = (None, "gaussian", "masking")
@@ -224,7 +224,8 @@ def _lstm_search_space(hp):
     citation=f"{_CITATION_AE}; {_CITATION_VARIANTS}.",
     compiler=compile_autoencoder,
     search_space=_dense_search_space,
-    toy={"input_dim": 6, "hidden_units": (5,), "code_size": 3},
+    capabilities=Capabilities(input_kinds=("vectors",), decodable=True),
+    sizes={"toy": {"input_dim": 6, "hidden_units": (5,), "code_size": 3}},
     example_data=_dense_example_data,
     presets={
         "dense_autoencoder_toy": {
@@ -245,6 +246,7 @@ def _lstm_search_space(hp):
                            "clean (x, x). For a convolutional base see "
                            "conv_denoising_autoencoder.",
             "noise": "gaussian", "noise_level": 0.2,
+            "capabilities": {"denoising": True},
         },
         "sparse_autoencoder": {
             "description": "Dense sparse autoencoder: a wider ReLU code with an L1 activity "
@@ -316,13 +318,15 @@ def dense_autoencoder(input_dim=784, hidden_units=(128,), code_size=32, activati
              f"{_CITATION_VARIANTS}.",
     compiler=compile_autoencoder,
     search_space=_conv_search_space,
-    toy={"input_shape": (8, 8, 1), "filters": (2, 3), "code_size": 2},
+    capabilities=Capabilities(input_kinds=("images",), decodable=True),
+    sizes={"toy": {"input_shape": (8, 8, 1), "filters": (2, 3), "code_size": 2}},
     example_data=_image_example_data,
     presets={
         "conv_denoising_autoencoder": {
             "description": "Convolutional denoising autoencoder: masking noise hides 30% of "
                            "the pixels in training only; fit it on clean (x, x).",
             "noise": "masking", "noise_level": 0.3,
+            "capabilities": {"denoising": True},
         },
     },
 )
@@ -384,7 +388,8 @@ def conv_autoencoder(input_shape=(28, 28, 1), filters=(32, 64), kernel_size=3, c
     citation=_CITATION_VAE + ".",
     compiler=compile_vae,
     search_space=_vae_search_space,
-    toy={"input_dim": 6, "hidden_units": (5,), "code_size": 2},
+    capabilities=Capabilities(input_kinds=("vectors",), variational=True, decodable=True),
+    sizes={"toy": {"input_dim": 6, "hidden_units": (5,), "code_size": 2}},
     example_data=_dense_example_data,
     presets={
         "beta_vae": {
@@ -444,7 +449,8 @@ def vae(input_dim=784, hidden_units=(256,), code_size=16, activation="relu",
     citation=_CITATION_VAE + ".",
     compiler=compile_vae,
     search_space=_vae_search_space,
-    toy={"input_shape": (4, 4, 2), "filters": (3,), "code_size": 2},
+    capabilities=Capabilities(input_kinds=("images",), variational=True, decodable=True),
+    sizes={"toy": {"input_shape": (4, 4, 2), "filters": (3,), "code_size": 2}},
     example_data=_image_example_data,
 )
 def conv_vae(input_shape=(28, 28, 1), filters=(32, 64), kernel_size=3, code_size=16,
@@ -501,7 +507,8 @@ def conv_vae(input_shape=(28, 28, 1), filters=(32, 64), kernel_size=3, code_size
              "Encoder-Decoder for Multi-sensor Anomaly Detection, ICML workshop 2016.",
     compiler=compile_autoencoder,
     search_space=_lstm_search_space,
-    toy={"timesteps": 5, "features": 2, "units": 4, "num_layers": 2, "code_size": 3},
+    capabilities=Capabilities(input_kinds=("series",), decodable=True),
+    sizes={"toy": {"timesteps": 5, "features": 2, "units": 4, "num_layers": 2, "code_size": 3}},
     example_data=_series_example_data,
 )
 def lstm_autoencoder(timesteps=32, features=1, units=64, num_layers=1, code_size=16,

@@ -17,7 +17,7 @@ from zoo import losses, search_spaces, validation
 from zoo.layers.masking import MaskedGlobalPooling1D, PaddingMask, ZeroMasked
 from zoo.layers.transformer import PositionEmbedding, TransformerEncoderBlock
 from zoo.model import CODE_LAYER_NAME, ZooModel
-from zoo.registry import register_model
+from zoo.registry import Capabilities, register_model
 
 INPUT_TYPES = ("tokens", "features")
 CELLS = {"simple": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
@@ -213,7 +213,8 @@ _CLASS_PROBABILITIES = {
              "(bidirectional).",
     compiler=compile_classifier,
     search_space=search_spaces.recurrent,
-    toy={"vocab_size": 20, "embedding_dim": 6, "units": 5, "num_layers": 2},
+    capabilities=Capabilities(input_kinds=("tokens", "series")),
+    sizes={"toy": {"vocab_size": 20, "embedding_dim": 6, "units": 5, "num_layers": 2}},
     example_data=sequence_example_data,
     presets={
         "lstm_classifier": {"cell": "lstm", "description": "LSTM sequence classifier."},
@@ -285,7 +286,8 @@ def recurrent_classifier(cell="simple", bidirectional=False, input_type="tokens"
     citation="Kim, Convolutional Neural Networks for Sentence Classification, EMNLP 2014.",
     compiler=compile_classifier,
     search_space=_conv_space,
-    toy={"vocab_size": 20, "embedding_dim": 6, "filters": (5, 4), "kernel_size": 3},
+    capabilities=Capabilities(input_kinds=("tokens", "series")),
+    sizes={"toy": {"vocab_size": 20, "embedding_dim": 6, "filters": (5, 4), "kernel_size": 3}},
     example_data=sequence_example_data,
 )
 def cnn1d_classifier(input_type="tokens", vocab_size=20000, num_features=1, embedding_dim=128,
@@ -339,7 +341,8 @@ def cnn1d_classifier(input_type="tokens", vocab_size=20000, num_features=1, embe
     citation="LeCun et al., Gradient-Based Learning Applied to Document Recognition, 1998.",
     compiler=compile_classifier,
     search_space=_conv_space,
-    toy={"image_shape": (8, 8, 1), "filters": (4, 6), "num_classes": 3},
+    capabilities=Capabilities(input_kinds=("images",)),
+    sizes={"toy": {"image_shape": (8, 8, 1), "filters": (4, 6), "num_classes": 3}},
     example_data=image_example_data,
 )
 def cnn2d_classifier(image_shape=(28, 28, 1), filters=(32, 64), kernel_size=3,
@@ -391,8 +394,9 @@ def cnn2d_classifier(image_shape=(28, 28, 1), filters=(32, 64), kernel_size=3,
              "BERT, NAACL 2019.",
     compiler=compile_classifier,
     search_space=search_spaces.transformer,
-    toy={"vocab_size": 20, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
-         "ff_dim": 12, "num_layers": 2},
+    capabilities=Capabilities(input_kinds=("tokens",)),
+    sizes={"toy": {"vocab_size": 20, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
+         "ff_dim": 12, "num_layers": 2}},
     example_data=sequence_example_data,
 )
 def transformer_classifier(vocab_size=20000, max_length=256, embedding_dim=128, num_heads=4,
@@ -436,8 +440,9 @@ def transformer_classifier(vocab_size=20000, max_length=256, embedding_dim=128, 
     citation="Dosovitskiy et al., An Image is Worth 16x16 Words, ICLR 2021.",
     compiler=compile_classifier,
     search_space=search_spaces.transformer,
-    toy={"image_shape": (8, 8, 1), "patch_size": 4, "embedding_dim": 8, "num_heads": 2,
-         "ff_dim": 12, "num_layers": 1, "num_classes": 3},
+    capabilities=Capabilities(input_kinds=("images",)),
+    sizes={"toy": {"image_shape": (8, 8, 1), "patch_size": 4, "embedding_dim": 8, "num_heads": 2,
+         "ff_dim": 12, "num_layers": 1, "num_classes": 3}},
     example_data=image_example_data,
 )
 def vit_classifier(image_shape=(28, 28, 1), patch_size=4, embedding_dim=64, num_heads=4,
@@ -493,7 +498,8 @@ _TAG_OUTPUTS = {"tag_probabilities": "float32 [batch, length, num_tags + 1]; cla
              "(without the CRF).",
     compiler=compile_tagger,
     search_space=search_spaces.recurrent,
-    toy={"vocab_size": 20, "embedding_dim": 6, "units": 5, "num_tags": 4},
+    capabilities=Capabilities(input_kinds=("tokens",)),
+    sizes={"toy": {"vocab_size": 20, "embedding_dim": 6, "units": 5, "num_tags": 4}},
     example_data=tagging_example_data,
 )
 def lstm_tagger(vocab_size=20000, embedding_dim=128, units=128, num_layers=1,
@@ -537,8 +543,9 @@ def lstm_tagger(vocab_size=20000, embedding_dim=128, units=128, num_layers=1,
     citation="Vaswani et al., 2017; Devlin et al., BERT, 2019 (token classification).",
     compiler=compile_tagger,
     search_space=search_spaces.transformer,
-    toy={"vocab_size": 20, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
-         "ff_dim": 12, "num_layers": 1, "num_tags": 4},
+    capabilities=Capabilities(input_kinds=("tokens",)),
+    sizes={"toy": {"vocab_size": 20, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
+         "ff_dim": 12, "num_layers": 1, "num_tags": 4}},
     example_data=tagging_example_data,
 )
 def transformer_tagger(vocab_size=20000, max_length=256, embedding_dim=128, num_heads=4,

@@ -15,7 +15,8 @@ from zoo import losses, search_spaces, validation
 from zoo.layers.masking import PaddingMask
 from zoo.layers.transformer import PositionEmbedding, TransformerDecoderBlock
 from zoo.model import CODE_LAYER_NAME, ZooModel
-from zoo.registry import register_model
+from zoo.generation import GptStepper, LstmLmStepper
+from zoo.registry import Capabilities, register_model
 
 
 def compile_language_model(model, learning_rate=1e-3, jit_compile="auto"):
@@ -55,7 +56,8 @@ _NEXT_LOGITS = {"logits": "float32 [batch, length, vocab_size], next-token logit
              "Graves, Generating Sequences With Recurrent Neural Networks, 2013.",
     compiler=compile_language_model,
     search_space=functools.partial(search_spaces.recurrent, max_width=512),
-    toy={"vocab_size": 12, "embedding_dim": 4, "units": 6, "num_layers": 2},
+    capabilities=Capabilities(input_kinds=("tokens",), generation="language_model", stepper=LstmLmStepper),
+    sizes={"toy": {"vocab_size": 12, "embedding_dim": 4, "units": 6, "num_layers": 2}},
     example_data=lm_example_data,
 )
 def lstm_lm(vocab_size=256, embedding_dim=64, units=256, num_layers=1, dropout=0.0):
@@ -101,8 +103,9 @@ def lstm_lm(vocab_size=256, embedding_dim=64, units=256, num_layers=1, dropout=0
              "Pre-Training, 2018.",
     compiler=compile_language_model,
     search_space=functools.partial(search_spaces.transformer, max_layers=6),
-    toy={"vocab_size": 12, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
-         "ff_dim": 12, "num_layers": 2},
+    capabilities=Capabilities(input_kinds=("tokens",), generation="language_model", stepper=GptStepper),
+    sizes={"toy": {"vocab_size": 12, "max_length": 16, "embedding_dim": 8, "num_heads": 2,
+         "ff_dim": 12, "num_layers": 2}},
     example_data=lm_example_data,
 )
 def gpt_decoder(vocab_size=256, max_length=256, embedding_dim=128, num_heads=4, ff_dim=512,

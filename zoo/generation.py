@@ -26,10 +26,10 @@ import keras
 import numpy as np
 
 from zoo import validation
+from zoo.constants import PAD_ID
 from zoo.layers.masking import PaddingMask
-from zoo.registry import get_spec
+from zoo.registry import get_spec, list_models, spec_of
 
-PAD_ID = 0
 STRATEGIES = ("greedy", "sample", "beam")
 
 _STEPPER_MODELS = weakref.WeakKeyDictionary()  # model -> {kind: inference sub-models}
@@ -80,7 +80,7 @@ class _Seq2SeqTokens:
         self.banned = [PAD_ID, self.start_token]
 
 
-class _RecurrentSeq2SeqStepper(_Seq2SeqTokens):
+class RecurrentSeq2SeqStepper(_Seq2SeqTokens):
     """Encoder once; then one token + carried state (+ attention memory) per step."""
 
     def __init__(self, model, max_length):
@@ -142,7 +142,7 @@ class _RecurrentSeq2SeqStepper(_Seq2SeqTokens):
         return np.asarray(result["logits"])[:, -1], new_state
 
 
-class _TransformerSeq2SeqStepper(_Seq2SeqTokens):
+class TransformerSeq2SeqStepper(_Seq2SeqTokens):
     """Encoder once; the decoder re-reads a fixed-size target buffer per step."""
 
     def __init__(self, model, max_length):
@@ -209,7 +209,7 @@ class _TransformerSeq2SeqStepper(_Seq2SeqTokens):
         return self._logits(state), state
 
 
-class _LstmLmStepper:
+class LstmLmStepper:
     """Prompt read once; then one token + carried LSTM states per step."""
 
     def __init__(self, model, max_length):
@@ -254,7 +254,7 @@ class _LstmLmStepper:
         return self._run(state, token[:, None])
 
 
-class _GptStepper:
+class GptStepper:
     """The decoder re-reads a fixed-size buffer (prompt + room) per step."""
 
     def __init__(self, model, max_length):
@@ -293,31 +293,20 @@ class _GptStepper:
         return self._logits(state), state
 
 
-_STEPPERS = {
-    "lstm_seq2seq": _RecurrentSeq2SeqStepper,
-    "gru_seq2seq": _RecurrentSeq2SeqStepper,
-    "attention_seq2seq": _RecurrentSeq2SeqStepper,
-    "transformer_seq2seq": _TransformerSeq2SeqStepper,
-    "lstm_lm": _LstmLmStepper,
-    "gpt_decoder": _GptStepper,
-}
-
-
 def _stepper_for(model, max_length):
-    name = getattr(model, "zoo_name", None)
-    builder = None
-    if isinstance(name, str):
-        try:
-            builder = get_spec(name).builder.__name__
-        except ValueError:
-            builder = None
-    if builder not in _STEPPERS:
+    try:
+        capabilities = spec_of(model).capabilities
+    except ValueError:
+        capabilities = None
+    if capabilities is None or capabilities.generation is None:
+        generators = [name for name in list_models()
+                      if get_spec(name).capabilities.generation is not None]
         raise ValueError(
             "zoo.generate needs a seq2seq or decoder-only model built by the zoo "
-            f"({', '.join(sorted(_STEPPERS))} or their presets). "
+            f"({', '.join(generators)}). "
             f"Received: model={getattr(model, 'name', model)!r}"
         )
-    return _STEPPERS[builder](model, max_length)
+    return capabilities.stepper(model, max_length)
 
 
 # --- the decoding loop ----------------------------------------------------------------------

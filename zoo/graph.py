@@ -41,14 +41,14 @@ import numpy as np
 from keras import layers
 
 from zoo import losses, validation
+from zoo.constants import UNLABELLED
 from zoo.graph_data import batch_graphs, check_graph_batch
 from zoo.layers.graph import (READOUTS, FlattenBatch, GCNConv, GINConv, GraphAttention,
                               GraphReadout, GraphSAGEConv, InnerProductDecoder, MergeIndex,
                               SplitBatch)
 from zoo.model import CODE_LAYER_NAME, ZooModel
-from zoo.registry import register_model
+from zoo.registry import Capabilities, register_model
 
-UNLABELLED = -1
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -361,7 +361,8 @@ def _node_spec(name, description, citation, toy=None, search_space=_node_space):
         name, family="graph", task="node_classification", inputs=_NODE_INPUTS,
         outputs=_NODE_OUTPUTS, description=description, citation=citation,
         compiler=compile_graph_classifier, search_space=search_space,
-        toy={**_NODE_TOY, **(toy or {})}, example_data=node_example_data)
+        capabilities=Capabilities(input_kinds=("graph",), node_level=True),
+        sizes={"toy": {**_NODE_TOY, **(toy or {})}}, example_data=node_example_data)
 
 
 def _graph_spec(name, description, citation, toy=None, search_space=_graph_space):
@@ -370,7 +371,8 @@ def _graph_spec(name, description, citation, toy=None, search_space=_graph_space
         outputs=_GRAPH_OUTPUTS, description=description,
         citation=citation if citation == _CITE_GIN else citation + _READOUT_CITE,
         compiler=compile_graph_classifier, search_space=search_space,
-        toy={**_NODE_TOY, **(toy or {})}, example_data=graph_example_data)
+        capabilities=Capabilities(input_kinds=("graph",)),
+        sizes={"toy": {**_NODE_TOY, **(toy or {})}}, example_data=graph_example_data)
 
 
 _GAT_TOY = {"hidden_units": (3, 3), "num_heads": 2}
@@ -599,7 +601,8 @@ def gin_graph_classifier(num_features=16, hidden_units=(32, 32), activation="rel
              "Deep Learning, 2016 (the non-variational GAE).",
     compiler=compile_link_predictor,
     search_space=_node_space,
-    toy={"num_features": 3, "hidden_units": (4, 3)},
+    capabilities=Capabilities(input_kinds=("graph",)),
+    sizes={"toy": {"num_features": 3, "hidden_units": (4, 3)}},
     example_data=link_example_data,
 )
 def graph_autoencoder(num_features=16, hidden_units=(32, 16), activation="relu", dropout=0.0,

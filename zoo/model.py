@@ -14,6 +14,8 @@ those tensors depend on to the tensors themselves.
 
 import keras
 
+from zoo.jsonable import to_jsonable
+
 CODE_LAYER_NAME = "code"
 SEED_STATE_PREFIX = "seed_state_"
 
@@ -77,18 +79,8 @@ class ZooModel(keras.Model):
     def get_config(self):
         config = super().get_config()
         config["zoo_name"] = self.zoo_name
-        config["zoo_config"] = _jsonable(self.zoo_config)
+        config["zoo_config"] = to_jsonable(self.zoo_config)
         return config
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
-        return value.item()  # numpy and backend scalars
-    return value
 
 
 def code_layers(model):

@@ -17,13 +17,78 @@ import fnmatch
 import inspect
 import re
 import textwrap
-from typing import Any, Callable
+from typing import Callable
 
+from zoo import validation
+from zoo.constants import FAMILIES, GENERATION_KINDS, INPUT_KINDS
 from zoo.model import ZooModel
 
-FAMILIES = ("autoencoder", "classifier", "decoder", "graph", "seq2seq")
-
 _REGISTRY: dict[str, "ModelSpec"] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a registered model can do, declared next to its builder.
+
+    Code that needs to know what a model can do (``zoo.generate``,
+    ``zoo.decoder``, ``zoo.sample``, the applications, the tuner, the
+    benchmarks) reads these fields; it never looks at names.
+
+    Args:
+        input_kinds: the kinds of input the model takes, the default first
+            (see ``zoo.constants.INPUT_KINDS``): ``vectors``, ``images``,
+            ``series``, ``tokens``, ``token_pairs`` or ``graph``.
+        generation: ``None``, ``"seq2seq"`` (``zoo.generate`` decodes a
+            target from a source) or ``"language_model"`` (it continues a
+            prompt).
+        stepper: with ``generation``: the class that runs the model one
+            token at a time, ``stepper(model, max_length)`` (see
+            ``zoo.generation``); it lives with the builder that names the
+            layers it reuses.
+        variational: the model is a ``VariationalAutoencoder``:
+            ``zoo.sample`` draws new data from it.
+        decodable: ``zoo.decoder(model)`` maps a code back to the data.
+        denoising: the model corrupts its own input while training.
+        node_level: a graph model that scores nodes (``False``: graphs or
+            node pairs), for graph models only.
+
+    >>> Capabilities(input_kinds=("vectors",), decodable=True).decodable
+    True
+    """
+
+    input_kinds: tuple
+    generation: str | None = None
+    stepper: type | None = dataclasses.field(default=None, repr=False)
+    variational: bool = False
+    decodable: bool = False
+    denoising: bool = False
+    node_level: bool = False
+
+    def __post_init__(self):
+        kinds = tuple(self.input_kinds) if isinstance(self.input_kinds, (list, tuple)) else ()
+        if not kinds:
+            raise ValueError("`input_kinds` must be a non-empty tuple of "
+                             f"{INPUT_KINDS}. Received: input_kinds={self.input_kinds!r}")
+        for kind in kinds:
+            validation.choice("input_kinds", kind, INPUT_KINDS)
+        object.__setattr__(self, "input_kinds", kinds)
+        if self.generation is not None:
+            validation.choice("generation", self.generation, GENERATION_KINDS)
+            if self.stepper is None:
+                raise ValueError("A model that generates must declare its `stepper`. "
+                                 f"Received: generation={self.generation!r}, stepper=None")
+        elif self.stepper is not None:
+            raise ValueError("`stepper` needs `generation`. "
+                             f"Received: stepper={self.stepper!r}, generation=None")
+
+    def describe(self):
+        """One line for ``zoo describe``."""
+        parts = [f"inputs: {', '.join(self.input_kinds)}"]
+        if self.generation:
+            parts.append(f"generates ({self.generation})")
+        parts += [flag for flag in ("variational", "decodable", "denoising", "node_level")
+                  if getattr(self, flag)]
+        return "; ".join(parts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +108,11 @@ class ModelSpec:
         compiler: ``f(model, **params) -> None`` compiles in place.
         search_space: ``f(hp) -> dict`` of overrides drawn from a
             keras-tuner ``HyperParameters`` object, or ``None``.
-        toy: overrides that make the model tiny, for tests and smoke runs.
+        capabilities: what the model can do (``Capabilities``).
+        sizes: named size presets, ``{size_name: {param: value}}``; every
+            entry has ``toy`` (tiny, for tests and smoke runs); ``small`` is
+            what the applications train, ``bench`` what the benchmarks time.
+            ``build(name, size=...)`` applies one.
         example_data: ``f(params, n, seed) -> (x, y)`` random valid data.
         preset_of: the entry this preset is based on, or ``None``.
     """
@@ -59,9 +128,22 @@ class ModelSpec:
     builder: Callable = dataclasses.field(repr=False)
     compiler: Callable = dataclasses.field(repr=False)
     search_space: Callable | None = dataclasses.field(default=None, repr=False)
-    toy: dict = dataclasses.field(default_factory=dict)
+    capabilities: Capabilities = None
+    sizes: dict = dataclasses.field(default_factory=dict)
     example_data: Callable | None = dataclasses.field(default=None, repr=False)
     preset_of: str | None = None
+
+    @property
+    def toy(self):
+        """The ``toy`` size preset: overrides that make the model tiny."""
+        return dict(self.sizes["toy"])
+
+    def size(self, size):
+        """The overrides of the named size preset ``size``."""
+        if size not in self.sizes:
+            raise ValueError(f"{self.name} has no size preset {size!r}; it has "
+                             f"{', '.join(map(repr, self.sizes))}. Received: size={size!r}")
+        return dict(self.sizes[size])
 
     @property
     def builder_params(self):
@@ -83,6 +165,8 @@ class ModelSpec:
         lines += [f"    {key}: {value}" for key, value in self.outputs.items()]
         lines.append("  parameters (defaults):")
         lines += [f"    {key} = {value!r}" for key, value in self.defaults.items()]
+        lines.append(f"  can: {self.capabilities.describe()}")
+        lines.append(f"  sizes: {', '.join(self.sizes)}")
         lines.append(f"  tunable: {'yes' if self.search_space else 'no'}")
         lines.append(f"  citation: {self.citation}")
         return "\n".join(lines)
@@ -96,13 +180,18 @@ def _keyword_params(function, skip_first=False):
 
 
 def register_model(name, *, family, task, inputs, outputs, description, citation,
-                   compiler, search_space=None, toy=None, example_data=None,
+                   compiler, capabilities, sizes, search_space=None, example_data=None,
                    presets=None):
     """Decorator: register ``builder`` under ``name`` with its spec.
 
     Args:
+        capabilities: a ``Capabilities``: what the model can do.
+        sizes: ``{size_name: {param: value}}`` named size presets; ``toy``
+            is required.
         presets: optional ``{preset_name: {param: value}}``; each becomes its
             own registry entry sharing this builder, with those defaults.
+            A preset may also set ``description``, ``capabilities`` (a dict
+            of fields that differ) and ``sizes`` (size presets that differ).
 
     Example:
 
@@ -111,8 +200,12 @@ def register_model(name, *, family, task, inputs, outputs, description, citation
     ...                 citation="...", compiler=compile_classifier)
     ... def tiny_mlp(units=8): ...
     """
-    if family not in FAMILIES:
-        raise ValueError(f"`family` must be one of {FAMILIES}. Received: family={family!r}")
+    validation.choice("family", family, FAMILIES)
+    if not isinstance(capabilities, Capabilities):
+        raise TypeError(f"`capabilities` must be a zoo.Capabilities. "
+                        f"Received: capabilities={capabilities!r}")
+    if not isinstance(sizes, dict) or "toy" not in sizes:
+        raise ValueError(f"`sizes` must be a dict with a 'toy' entry. Received: sizes={sizes!r}")
 
     def decorator(builder):
         for param in inspect.signature(builder).parameters.values():
@@ -122,27 +215,38 @@ def register_model(name, *, family, task, inputs, outputs, description, citation
                     f"Received: {param.name} without one"
                 )
         defaults = {**_keyword_params(builder), **_keyword_params(compiler, skip_first=True)}
+        for size_name, values in sizes.items():
+            _check_keys(f"{name} size preset {size_name!r}", values, defaults)
         base = ModelSpec(
             name=name, family=family, task=task, inputs=dict(inputs),
             outputs=dict(outputs), defaults=defaults, description=description,
             citation=citation, builder=builder, compiler=compiler,
-            search_space=search_space, toy=dict(toy or {}),
+            search_space=search_space, capabilities=capabilities,
+            sizes={key: dict(value) for key, value in sizes.items()},
             example_data=example_data,
         )
         _add(base)
         for preset_name, values in (presets or {}).items():
-            values = dict(values)
-            preset_description = values.pop("description", base.description)
-            _check_keys(name, values, defaults)
-            _add(dataclasses.replace(
-                base, name=preset_name, defaults={**defaults, **values},
-                description=preset_description, preset_of=name,
-                # Toy sizes of the base still apply where the preset is silent.
-                toy={k: v for k, v in base.toy.items() if k not in values},
-            ))
+            _add(_preset(base, preset_name, dict(values)))
         return builder
 
     return decorator
+
+
+def _preset(base, preset_name, values):
+    description = values.pop("description", base.description)
+    capabilities = dataclasses.replace(base.capabilities, **values.pop("capabilities", {}))
+    own_sizes = values.pop("sizes", {})
+    _check_keys(base.name, values, base.defaults)
+    sizes = {}
+    for size_name in {**base.sizes, **own_sizes}:
+        # Sizes of the base still apply where the preset sets the value itself.
+        inherited = {k: v for k, v in base.sizes.get(size_name, {}).items() if k not in values}
+        sizes[size_name] = {**inherited, **own_sizes.get(size_name, {})}
+        _check_keys(f"{preset_name} size preset {size_name!r}", sizes[size_name], base.defaults)
+    return dataclasses.replace(
+        base, name=preset_name, defaults={**base.defaults, **values},
+        description=description, preset_of=base.name, capabilities=capabilities, sizes=sizes)
 
 
 def _add(spec):
@@ -173,8 +277,8 @@ def list_models(pattern="*", family=None, task=None):
     >>> list_models("*autoencoder*")
     ['dense_autoencoder', 'dense_autoencoder_mnist', 'dense_autoencoder_toy']
     """
-    if family is not None and family not in FAMILIES:
-        raise ValueError(f"`family` must be one of {FAMILIES} or None. Received: family={family!r}")
+    if family is not None:
+        validation.choice("family", family, FAMILIES)
     tasks = sorted({spec.task for spec in _REGISTRY.values()})
     if task is not None and task not in tasks:
         raise ValueError(f"`task` must be one of {tasks} or None. Received: task={task!r}")
@@ -206,19 +310,45 @@ def _check_keys(name, overrides, defaults):
         )
 
 
-def resolve_params(name, overrides):
-    """Defaults of ``name`` merged with checked ``overrides``."""
+def resolve_params(name, overrides, size=None):
+    """Defaults of ``name``, then the size preset ``size``, then checked ``overrides``."""
     spec = get_spec(name)
     _check_keys(name, overrides, spec.defaults)
-    return spec, {**spec.defaults, **overrides}
+    sized = {} if size is None else spec.size(size)
+    return spec, {**spec.defaults, **sized, **overrides}
 
 
-def build(name, compile=True, **overrides):
+def spec_of(model):
+    """The ``ModelSpec`` of a model built by ``zoo.build`` or loaded by ``zoo.load``.
+
+    Raises:
+        ValueError: the model does not name a registered zoo model.
+    """
+    name = getattr(model, "zoo_name", None)
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError("The model does not come from zoo.build or zoo.load (it names no "
+                         f"registered zoo model). Received: model={getattr(model, 'name', model)!r}"
+                         f" with zoo_name={name!r}")
+    return _REGISTRY[name]
+
+
+def model_params(model):
+    """Every parameter of a zoo model: its entry's defaults, then its own config.
+
+    A file saved before a parameter existed still gets that parameter's
+    default from the registry.
+    """
+    return {**spec_of(model).defaults, **dict(getattr(model, "zoo_config", None) or {})}
+
+
+def build(name, compile=True, size=None, **overrides):
     """Build the registered model ``name`` with the functional API.
 
     Args:
         name: a registry name (see ``list_models()``).
         compile: compile with the defaults that fit the model's task.
+        size: a named size preset of the entry (``"toy"``, ``"small"``, ...;
+            ``describe(name)`` lists them), applied before ``overrides``.
         **overrides: any parameter listed by ``describe(name)``.
 
     Returns:
@@ -231,7 +361,7 @@ def build(name, compile=True, **overrides):
 
     >>> model = build("dense_autoencoder", code_size=16)
     """
-    spec, params = resolve_params(name, overrides)
+    spec, params = resolve_params(name, overrides, size=size)
     builder_args = {key: params[key] for key in spec.builder_params}
     compile_args = {key: params[key] for key in spec.compile_params}
     model = spec.builder(**builder_args)
@@ -243,6 +373,3 @@ def build(name, compile=True, **overrides):
         spec.compiler(model, **compile_args)
     return model
 
-
-def all_specs() -> list[Any]:
-    return [_REGISTRY[name] for name in list_models()]

@@ -15,13 +15,14 @@ import numpy as np
 from keras import layers
 
 from zoo import losses, search_spaces, validation
+from zoo.constants import PAD_ID
 from zoo.layers.masking import PaddingMask
 from zoo.layers.transformer import (PositionEmbedding, TransformerDecoderBlock,
                                     TransformerEncoderBlock)
 from zoo.model import CODE_LAYER_NAME, ZooModel
-from zoo.registry import register_model
+from zoo.generation import RecurrentSeq2SeqStepper, TransformerSeq2SeqStepper
+from zoo.registry import Capabilities, register_model
 
-PAD_ID = 0
 
 _RNN_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU}
 _STATE_NAMES = {"lstm": ("h", "c"), "gru": ("h",)}
@@ -181,8 +182,9 @@ def teacher_forcing(body, lengths, start_token, end_token, source):
     compiler=compile_seq2seq,
     search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
                                    max_width=512),
-    toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
-         "latent_dim": 6, "num_layers": 2},
+    capabilities=Capabilities(input_kinds=("token_pairs",), generation="seq2seq", stepper=RecurrentSeq2SeqStepper),
+    sizes={"toy": {"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
+         "latent_dim": 6, "num_layers": 2}},
     example_data=seq2seq_example_data,
 )
 def lstm_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
@@ -226,8 +228,9 @@ _LOGITS = {"logits": "float32 [batch, target_len, target_vocab_size], next-token
     compiler=compile_seq2seq,
     search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
                                    max_width=512),
-    toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
-         "latent_dim": 6, "num_layers": 2},
+    capabilities=Capabilities(input_kinds=("token_pairs",), generation="seq2seq", stepper=RecurrentSeq2SeqStepper),
+    sizes={"toy": {"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
+         "latent_dim": 6, "num_layers": 2}},
     example_data=seq2seq_example_data,
 )
 def gru_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
@@ -265,8 +268,9 @@ def gru_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
     compiler=compile_seq2seq,
     search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
                                    max_width=512),
-    toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
-         "latent_dim": 6, "num_layers": 2},
+    capabilities=Capabilities(input_kinds=("token_pairs",), generation="seq2seq", stepper=RecurrentSeq2SeqStepper),
+    sizes={"toy": {"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
+         "latent_dim": 6, "num_layers": 2}},
     example_data=seq2seq_example_data,
 )
 def attention_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
@@ -308,9 +312,10 @@ def attention_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_di
     citation="Vaswani et al., Attention Is All You Need, NeurIPS 2017.",
     compiler=compile_seq2seq,
     search_space=search_spaces.transformer,
-    toy={"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 8,
+    capabilities=Capabilities(input_kinds=("token_pairs",), generation="seq2seq", stepper=TransformerSeq2SeqStepper),
+    sizes={"toy": {"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 8,
          "num_heads": 2, "ff_dim": 12, "num_layers": 1, "max_source_length": 16,
-         "max_target_length": 16},
+         "max_target_length": 16}},
     example_data=seq2seq_example_data,
 )
 def transformer_seq2seq(source_vocab_size=100, target_vocab_size=100, max_source_length=128,

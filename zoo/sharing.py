@@ -42,7 +42,7 @@ import zipfile
 
 import keras
 
-from zoo.model import _jsonable
+from zoo.jsonable import to_jsonable
 
 CARD_MEMBER = "zoo_card.json"
 CARD_FORMAT = "zoo-model-card/1"
@@ -153,10 +153,18 @@ def model_card(model, metadata=None):
     from zoo import __version__
 
     metadata = dict(metadata or {})
+    try:
+        extra = {key: to_jsonable(metadata.pop(key, None))
+                 for key in ("dataset", "metrics", "hyperparameters")}
+        if metadata:
+            extra["metadata"] = to_jsonable(metadata)
+    except TypeError as error:
+        raise TypeError(f"metadata must be JSON-serialisable ({error}). "
+                        f"Received: metadata={metadata!r}") from None
     card = {
         "format": CARD_FORMAT,
         "zoo_name": getattr(model, "zoo_name", None),
-        "zoo_config": _jsonable(getattr(model, "zoo_config", None)),
+        "zoo_config": to_jsonable(getattr(model, "zoo_config", None)),
         "model_class": type(model).__name__,
         "parameters": int(model.count_params()) if model.built else None,
         "zoo_version": __version__,
@@ -164,15 +172,7 @@ def model_card(model, metadata=None):
         "backend": keras.backend.backend(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    for key in ("dataset", "metrics", "hyperparameters"):
-        card[key] = _jsonable(metadata.pop(key, None))
-    if metadata:
-        card["metadata"] = _jsonable(metadata)
-    try:
-        json.dumps(card)
-    except TypeError as error:
-        raise TypeError(f"metadata must be JSON-serialisable ({error}). "
-                        f"Received: metadata={metadata!r}") from None
+    card.update(extra)
     return card
 
 

@@ -10,7 +10,6 @@ comparisons the same data the ``zoo run`` command trains on.
 import dataclasses
 import datetime
 import json
-import math
 import pathlib
 import time
 from typing import Callable
@@ -275,32 +274,15 @@ def prepare_run_dir(out, task_name, model_name):
     return out
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
 def write_metrics(out, metrics):
     path = pathlib.Path(out) / "metrics.json"
-    path.write_text(json.dumps(_jsonable(metrics), indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(zoo.to_jsonable(metrics), indent=2, sort_keys=True) + "\n")
     return path
 
 
 def save_model(model, path, metadata):
-    """``zoo.save`` (model card + SHA-256) when the zoo has it, else ``model.save``."""
-    if hasattr(zoo, "save"):
-        return zoo.save(model, str(path), metadata=_jsonable(metadata))
-    model.save(path)
-    return None
+    """``zoo.save``: the model card (with ``metadata``) and the SHA-256 sidecar."""
+    return zoo.save(model, str(path), metadata=zoo.to_jsonable(metadata))
 
 
 # --- the shared training run ----------------------------------------------------------------
