@@ -180,7 +180,7 @@ def teacher_forcing(body, lengths, start_token, end_token, source):
              "Networks, NeurIPS 2014; F. Chollet, A ten-minute introduction to "
              "sequence-to-sequence learning in Keras, 2017.",
     compiler=compile_seq2seq,
-    search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
+    search_space=functools.partial(search_spaces.recurrent, width_name="latent_dim",
                                    max_width=512),
     capabilities=Capabilities(input_kinds=("token_pairs",), generation="seq2seq", stepper=RecurrentSeq2SeqStepper),
     sizes={"toy": {"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
@@ -226,7 +226,7 @@ _LOGITS = {"logits": "float32 [batch, target_len, target_vocab_size], next-token
     citation="Cho et al., Learning Phrase Representations using RNN Encoder-Decoder for "
              "Statistical Machine Translation, EMNLP 2014.",
     compiler=compile_seq2seq,
-    search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
+    search_space=functools.partial(search_spaces.recurrent, width_name="latent_dim",
                                    max_width=512),
     capabilities=Capabilities(input_kinds=("token_pairs",), generation="seq2seq", stepper=RecurrentSeq2SeqStepper),
     sizes={"toy": {"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
@@ -266,7 +266,7 @@ def gru_seq2seq(source_vocab_size=100, target_vocab_size=100, embedding_dim=64,
              "Align and Translate, ICLR 2015; Luong, Pham & Manning, Effective Approaches "
              "to Attention-based Neural Machine Translation, EMNLP 2015.",
     compiler=compile_seq2seq,
-    search_space=functools.partial(search_spaces.recurrent, width="latent_dim",
+    search_space=functools.partial(search_spaces.recurrent, width_name="latent_dim",
                                    max_width=512),
     capabilities=Capabilities(input_kinds=("token_pairs",), generation="seq2seq", stepper=RecurrentSeq2SeqStepper),
     sizes={"toy": {"source_vocab_size": 11, "target_vocab_size": 12, "embedding_dim": 4,
