@@ -9,18 +9,18 @@
 >>> same = zoo.load("ae.keras")              # refuses anything that could run code
 """
 
-from zoo import autoencoders, classifiers, decoders, graph, seq2seq  # noqa: F401  (registers the families)
+from zoo import models  # noqa: F401  (registers every family)
 from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
 from zoo.model import ZooModel, encoder
-from zoo.reconstruction import decoder, reconstruction_error, sample
+from zoo.models.autoencoder import decoder, reconstruction_error, sample
 from zoo.constants import FAMILIES
 from zoo.jsonable import to_jsonable
 from zoo.registry import (Capabilities, ModelSpec, build, describe, get_spec, list_models,
                           model_params, register_model, spec_of)
 from zoo.generation import generate, greedy_decode
 from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
-from zoo.graph_data import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
-                            to_networkx, unbatch_graphs)
+from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
+                              to_networkx, unbatch_graphs)
 
 __version__ = "0.1.0"
 

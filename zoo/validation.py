@@ -83,3 +83,57 @@ def jit_compile(name, value):
     if value not in ("auto", True, False):
         raise ValueError(f"`{name}` must be 'auto', True or False. {_received(name, value)}")
     return value
+
+
+def non_negative_float(name, value):
+    """A real number >= 0 (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"`{name}` must be a number >= 0. {_received(name, value)}")
+    return float(value)
+
+
+def boolean(name, value):
+    """``True`` or ``False`` exactly (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be True or False. {_received(name, value)}")
+    return value
+
+
+def num_classes(name, value):
+    """A class count: an integer >= 2 (two classes get one sigmoid unit or a softmax)."""
+    value = positive_int(name, value)
+    if value < 2:
+        raise ValueError(f"`{name}` must be at least 2. {_received(name, value)}")
+    return value
+
+
+def odd_int(name, value):
+    """A positive odd integer (a kernel whose 'same' padding is symmetric)."""
+    value = positive_int(name, value)
+    if value % 2 == 0:
+        raise ValueError(f"`{name}` must be odd so 'same' padding is symmetric. "
+                         f"{_received(name, value)}")
+    return value
+
+
+def image_shape(name, value):
+    """``(height, width, channels)`` of positive integers."""
+    shape = positive_int_tuple(name, value)
+    if len(shape) != 3:
+        raise ValueError(f"`{name}` must be (height, width, channels). {_received(name, value)}")
+    return shape
+
+
+def heads(name, value, width, width_name="embedding_dim"):
+    """A positive number of attention heads that divides the model width."""
+    value = positive_int(name, value)
+    if width % value:
+        raise ValueError(f"`{name}` must divide {width_name}={width}. {_received(name, value)}")
+    return value
+
+
+def non_empty(name, value, what="at least one item"):
+    """A sequence that is not empty (checked after its items)."""
+    if len(value) == 0:
+        raise ValueError(f"`{name}` needs {what}. {_received(name, value)}")
+    return value
