@@ -18,7 +18,7 @@ import numpy as np
 from keras import layers
 
 from zoo import losses, validation
-from zoo.layers.noise import CorruptionNoise, check_noise, check_seed
+from zoo.layers.noise import CorruptionNoise
 from zoo.layers.sampling import GaussianSampling
 from zoo.model import CODE_LAYER_NAME, ZooModel
 from zoo.registry import Capabilities, register_model
@@ -70,8 +70,8 @@ def _check_noise(noise, noise_level, seed):
     noise_level = validation.positive_float("noise_level", noise_level)
     validation.choice("noise", noise, NOISE_KINDS)
     if noise is not None:
-        noise_level = check_noise("noise", noise, "noise_level", noise_level)
-    return noise_level, check_seed("seed", seed)
+        noise_level = validation.noise("noise", noise, "noise_level", noise_level)
+    return noise_level, validation.seed("seed", seed)
 
 
 def _check_image(input_shape, filters, kernel_size):
@@ -425,7 +425,7 @@ def vae(input_dim=784, hidden_units=(256,), code_size=16, activation="relu",
     activation = validation.activation("activation", activation)
     output_activation = validation.activation("output_activation", output_activation)
     beta = validation.positive_float("beta", beta)
-    seed = check_seed("seed", seed)
+    seed = validation.seed("seed", seed)
     _check_output(output_activation, reconstruction_loss)
 
     features = keras.Input((input_dim,), name="features")
@@ -479,7 +479,7 @@ def conv_vae(input_shape=(28, 28, 1), filters=(32, 64), kernel_size=3, code_size
     activation = validation.activation("activation", activation)
     output_activation = validation.activation("output_activation", output_activation)
     beta = validation.positive_float("beta", beta)
-    seed = check_seed("seed", seed)
+    seed = validation.seed("seed", seed)
     _check_output(output_activation, reconstruction_loss)
 
     images = keras.Input(input_shape, name="images")

@@ -12,7 +12,6 @@ import keras
 import numpy as np
 
 from zoo import validation
-from zoo.layers.noise import check_seed
 from zoo.model import code_layers
 from zoo.variational import SAMPLING_LAYER_NAME, VariationalAutoencoder
 
@@ -65,7 +64,7 @@ def sample(model, n, seed=None):
         raise ValueError("sample() needs a variational autoencoder (e.g. 'vae', 'conv_vae'). "
                          f"Received: model={model.name!r}")
     n = validation.positive_int("n", n)
-    seed = check_seed("seed", seed)
+    seed = validation.seed("seed", seed)
     if model not in _SAMPLERS:
         _SAMPLERS[model] = decoder(model)
     net = _SAMPLERS[model]

@@ -137,3 +137,27 @@ def non_empty(name, value, what="at least one item"):
     if len(value) == 0:
         raise ValueError(f"`{name}` needs {what}. {_received(name, value)}")
     return value
+
+
+NOISE_KINDS = ("gaussian", "masking")
+
+
+def noise(kind_name, kind, level_name, level):
+    """A noise kind (``gaussian`` or ``masking``) and its level, checked together.
+
+    Returns the level: a standard deviation > 0 (gaussian) or a fraction in
+    (0, 1) of values to zero (masking).
+    """
+    choice(kind_name, kind, NOISE_KINDS)
+    if kind == "gaussian":
+        return positive_float(level_name, level)
+    level = rate(level_name, level)
+    if level == 0:
+        raise ValueError(f"`{level_name}` must be a number in (0, 1) for masking noise. "
+                         f"{_received(level_name, level)}")
+    return level
+
+
+def seed(name, value):
+    """``None`` (drawn from Keras' global seed) or an integer >= 0."""
+    return None if value is None else non_negative_int(name, value)

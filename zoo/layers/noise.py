@@ -5,26 +5,6 @@ from keras import ops
 
 from zoo import validation
 
-NOISE_KINDS = ("gaussian", "masking")
-
-
-def check_noise(kind_name, kind, level_name, level):
-    """Validate a noise kind and its level; errors end with what was received."""
-    validation.choice(kind_name, kind, NOISE_KINDS)
-    if kind == "gaussian":
-        return validation.positive_float(level_name, level)
-    level = validation.rate(level_name, level)
-    if level == 0:
-        raise ValueError(f"`{level_name}` must be a number in (0, 1) for masking noise. "
-                         f"Received: {level_name}={level!r}")
-    return level
-
-
-def check_seed(name, seed):
-    """``None`` (drawn from Keras' global seed) or an integer >= 0."""
-    return None if seed is None else validation.non_negative_int(name, seed)
-
-
 @keras.saving.register_keras_serializable(package="zoo")
 class CorruptionNoise(keras.layers.Layer):
     """Corrupts its input during training; the identity at inference.
@@ -49,8 +29,8 @@ class CorruptionNoise(keras.layers.Layer):
     def __init__(self, kind="gaussian", level=0.1, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.kind = kind
-        self.level = check_noise("kind", kind, "level", level)
-        self.seed = check_seed("seed", seed)
+        self.level = validation.noise("kind", kind, "level", level)
+        self.seed = validation.seed("seed", seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
 

@@ -1,9 +1,10 @@
 """The variational autoencoder's reparameterised sampling and its KL term."""
 
 import keras
+
+from zoo import validation
 from keras import ops
 
-from zoo.layers.noise import check_seed
 
 
 def kl_divergence(z_mean, z_log_var):
@@ -37,7 +38,7 @@ class GaussianSampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = check_seed("seed", seed)
+        self.seed = validation.seed("seed", seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs, training=False):
