@@ -14,6 +14,7 @@ those tensors depend on to the tensors themselves.
 
 import keras
 
+from zoo import keras_compat
 from zoo.jsonable import to_jsonable
 
 CODE_LAYER_NAME = "code"
@@ -50,8 +51,8 @@ class ZooModel(keras.Model):
     # exactly where it stopped.
     def _seed_states(self):
         states, seen = [], set()
-        for layer in self._flatten_layers(include_self=True):
-            for generator in layer._seed_generators:
+        for layer in keras_compat.sublayers(self):
+            for generator in keras_compat.seed_generators(layer):
                 if id(generator.state) not in seen:
                     seen.add(id(generator.state))
                     states.append(generator.state)
@@ -64,9 +65,9 @@ class ZooModel(keras.Model):
 
     def load_own_variables(self, store):
         saved_seeds = [key for key in store.keys() if key.startswith(SEED_STATE_PREFIX)]
-        own = self._trainable_variables + self._non_trainable_variables
+        own = keras_compat.own_variables(self)
         if len(store.keys()) - len(saved_seeds) != len(own):
-            self._check_load_own_variables(store)  # raises Keras' own message
+            keras_compat.check_load_own_variables(self, store)  # raises Keras' own message
         for i, variable in enumerate(own):
             variable.assign(store[f"{i}"])
         states = self._seed_states()
@@ -104,8 +105,7 @@ def _ancestor_inputs(model, tensors):
         if id(tensor) in wanted:
             found[id(tensor)] = tensor
             continue
-        operation, node_index, _ = tensor._keras_history
-        stack.extend(operation._inbound_nodes[node_index].input_tensors)
+        stack.extend(t for t in keras_compat.input_tensors_of(tensor) if t is not tensor)
     # Keep the model's own input order.
     return [tensor for tensor in model.inputs if id(tensor) in found]
 

@@ -42,6 +42,7 @@ import zipfile
 
 import keras
 
+from zoo import keras_compat
 from zoo.jsonable import to_jsonable
 
 CARD_MEMBER = "zoo_card.json"
@@ -71,10 +72,26 @@ KERAS_MODULES = {
     "keras.optimizers.schedules", "keras.dtype_policies", "keras.models",
 }
 # Plain Keras models (not zoo-built) record their private module.
-KERAS_MODEL_CLASSES = {("keras.src.models.functional", "Functional"),
-                       ("keras.src.models.sequential", "Sequential"),
-                       ("keras.src.models.model", "Model")}
-BACKEND_OPTIMIZER_MODULE = re.compile(r"keras\.src\.backend\.\w+\.optimizers\.\w+")
+KERAS_MODEL_CLASSES = keras_compat.KERAS_MODEL_CLASSES
+BACKEND_OPTIMIZER_MODULE = re.compile(keras_compat.BACKEND_OPTIMIZER_MODULE_PATTERN)
+# Where each zoo class lived in release 0.1 (files saved then name these
+# modules). A file may name a class's current module or its 0.1 module; the
+# registered name must still resolve to a zoo class either way.
+FORMER_MODULES = {
+    "zoo>MaskedSparseCrossentropy": "zoo.losses", "zoo>MaskedSparseAccuracy": "zoo.losses",
+    "zoo>CorruptionNoise": "zoo.layers.noise", "zoo>GaussianSampling": "zoo.layers.sampling",
+    "zoo>ZooModel": "zoo.model", "zoo>VariationalAutoencoder": "zoo.variational",
+    "zoo>PaddingMask": "zoo.layers.masking", "zoo>ZeroMasked": "zoo.layers.masking",
+    "zoo>MaskedGlobalPooling1D": "zoo.layers.masking",
+    "zoo>PositionEmbedding": "zoo.layers.transformer",
+    "zoo>TransformerEncoderBlock": "zoo.layers.transformer",
+    "zoo>TransformerDecoderBlock": "zoo.layers.transformer",
+    "zoo>GCNConv": "zoo.layers.graph", "zoo>GraphSAGEConv": "zoo.layers.graph",
+    "zoo>GINConv": "zoo.layers.graph", "zoo>GraphAttention": "zoo.layers.graph",
+    "zoo>GraphReadout": "zoo.layers.graph", "zoo>InnerProductDecoder": "zoo.layers.graph",
+    "zoo>FlattenBatch": "zoo.layers.graph", "zoo>MergeIndex": "zoo.layers.graph",
+    "zoo>SplitBatch": "zoo.layers.graph", "zoo>GraphModel": "zoo.graph",
+}
 # Functions (class_name "function") are allowed from these modules only.
 FUNCTION_MODULES = {"keras.activations", "keras.losses", "keras.metrics"}
 # Special value markers Keras writes inside configs; each decodes to data.
@@ -379,9 +396,11 @@ def _check_class(node, trail):
                                "is not registered by the zoo")
     if (module, class_name) in KERAS_MODEL_CLASSES:
         return
-    if module in KERAS_MODULES or (isinstance(module, str) and module.startswith("keras.src.ops.")):
+    if module in KERAS_MODULES or (isinstance(module, str)
+                                   and module.startswith(keras_compat.OPS_MODULE_PREFIX)):
         found = getattr(sys.modules.get(module), class_name, None)
-        if isinstance(found, type) and (module in KERAS_MODULES or _is_keras_operation(found)):
+        if isinstance(found, type) and (module in KERAS_MODULES
+                                           or keras_compat.is_keras_operation_class(found)):
             return
     if isinstance(module, str) and BACKEND_OPTIMIZER_MODULE.fullmatch(module):
         # The torch backend records its optimizers' private module; Keras
@@ -396,13 +415,7 @@ def _check_class(node, trail):
 def _zoo_class(registered, module):
     found = keras.saving.get_registered_object(registered)
     return (isinstance(found, type) and found.__module__.split(".")[0] == "zoo"
-            and found.__module__ == module)
-
-
-def _is_keras_operation(cls):
-    from keras.src.ops.operation import Operation
-
-    return issubclass(cls, Operation) and cls.__module__.startswith("keras.src.ops.")
+            and module in (found.__module__, FORMER_MODULES.get(registered)))
 
 
 def _check_weights(archive, info):

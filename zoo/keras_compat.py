@@ -1,0 +1,91 @@
+"""Every private Keras API the zoo relies on, in one place.
+
+Keras 3 has no public way to do the few things below. Each function names
+the private attribute it reads; written against Keras 3.14-3.15. When a
+Keras upgrade moves one of them, this is the only file to change, and
+``tests/zoo/test_keras_compat.py`` says which one broke.
+
+>>> import keras
+>>> inputs = keras.Input((3,))
+>>> outputs = keras.layers.Dense(2)(inputs)
+>>> [t is inputs for t in input_tensors_of(outputs)]
+[True]
+"""
+
+
+def seed_generators(layer):
+    """The ``keras.random.SeedGenerator`` objects a layer owns itself.
+
+    Private: ``Layer._seed_generators`` (Keras tracks them for its own
+    ``jax`` stateless calls; it does not save their state).
+    """
+    return list(getattr(layer, "_seed_generators", ()))
+
+
+def sublayers(model, include_self=True):
+    """Every layer of ``model`` (nested ones too), each once.
+
+    Private: ``Layer._flatten_layers``.
+    """
+    return list(model._flatten_layers(include_self=include_self))
+
+
+def own_variables(layer):
+    """The variables a layer owns directly (not those of its sublayers), in
+    the order Keras saves them.
+
+    Private: ``Layer._trainable_variables`` and ``_non_trainable_variables``.
+    """
+    return list(layer._trainable_variables) + list(layer._non_trainable_variables)
+
+
+def check_load_own_variables(layer, store):
+    """Raise Keras' own error for a weights store that does not fit ``layer``.
+
+    Private: ``Layer._check_load_own_variables``.
+    """
+    layer._check_load_own_variables(store)
+
+
+def input_tensors_of(tensor):
+    """The symbolic tensors the operation that produced ``tensor`` consumed.
+
+    Private: ``KerasTensor._keras_history`` and ``Operation._inbound_nodes``.
+    Returns ``[tensor]`` for a model input (it has no producing operation).
+    """
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return [tensor]
+    operation, node_index, _ = history
+    node = operation._inbound_nodes[node_index]
+    if node.is_input:
+        return [tensor]
+    return list(node.input_tensors)
+
+
+def is_keras_operation_class(cls):
+    """A class from Keras' ``keras.src.ops`` modules (the ops a functional
+    model's config may name, such as ``Add`` or ``GetItem``).
+
+    Private: ``keras.src.ops.operation.Operation``.
+    """
+    from keras.src.ops.operation import Operation
+
+    return (isinstance(cls, type) and issubclass(cls, Operation)
+            and cls.__module__.startswith("keras.src.ops."))
+
+
+KERAS_MODEL_CLASSES = {("keras.src.models.functional", "Functional"),
+                       ("keras.src.models.sequential", "Sequential"),
+                       ("keras.src.models.model", "Model")}
+"""Plain Keras models record these private (module, class) pairs in a config."""
+
+OPS_MODULE_PREFIX = "keras.src.ops."
+"""Operations in a functional config record modules under this private prefix."""
+
+BACKEND_OPTIMIZER_MODULE_PATTERN = r"keras\.src\.backend\.\w+\.optimizers\.\w+"
+"""The torch backend records its optimizers' private module in a config."""
+
+__all__ = ["seed_generators", "sublayers", "own_variables", "check_load_own_variables",
+           "input_tensors_of", "is_keras_operation_class", "KERAS_MODEL_CLASSES",
+           "OPS_MODULE_PREFIX", "BACKEND_OPTIMIZER_MODULE_PATTERN"]
