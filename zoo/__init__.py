@@ -16,7 +16,7 @@ from zoo.models.autoencoder import decoder, reconstruction_error, sample
 from zoo.constants import FAMILIES
 from zoo.jsonable import to_jsonable
 from zoo.registry import (Capabilities, ModelSpec, build, describe, get_spec, list_models,
-                          model_params, register_model, spec_of)
+                          model_params, register_model, spec_of, unregister_model)
 from zoo.generation import generate, greedy_decode
 from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
 from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Capabilities", "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
     "build", "describe", "model_params", "spec_of", "to_jsonable", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
-    "register_model", "save", "load", "inspect", "read_card", "format_inspection",
+    "register_model", "unregister_model", "save", "load", "inspect", "read_card", "format_inspection",
     "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",

@@ -255,6 +255,19 @@ def _add(spec):
     _REGISTRY[spec.name] = spec
 
 
+def unregister_model(name):
+    """Remove ``name`` from the registry and return its spec (for tests and notebooks).
+
+    Presets of ``name`` stay registered; remove them by their own names.
+
+    Raises:
+        ValueError: ``name`` is not registered (with the closest names).
+    """
+    spec = get_spec(name)
+    del _REGISTRY[spec.name]
+    return spec
+
+
 def _natural_key(text):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
