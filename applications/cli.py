@@ -11,21 +11,35 @@
     zoo inspect FILE [--sha256 HEX] [--json]
 
 Keras reads its backend once, at import, so ``--backend`` is applied before
-anything imports Keras; nothing at the top of this module does.
+anything imports Keras (importing ``zoo`` does); nothing at the top of this
+module does. ``list``, ``describe`` and ``inspect`` need only the base
+install; the other commands need an extra (``EXTRAS``) and say which, in one
+line, when it is missing.
 """
 
 import argparse
 import ast
+import importlib.util
 import json
 import os
 import sys
 
-BACKENDS = ("tensorflow", "jax", "torch")
+from applications.errors import DatasetUnavailableError
+from tuner import cli as tuner_cli
+
+#: extra -> the modules it installs that the commands import.
+EXTRA_MODULES = {
+    "applications": ("tensorflow", "tensorflow_datasets", "matplotlib", "sklearn", "networkx"),
+    "tuner": ("keras_tuner",),
+}
+#: command -> the extras it needs.
+EXTRAS = {"run": ("applications",), "tasks": ("applications",), "compare": ("applications",),
+          "tune": ("tuner",)}
 
 
-def _parser():
+def _parser(backends):
     parser = argparse.ArgumentParser(prog="zoo", description="Keras 3 encoder zoo.")
-    parser.add_argument("--backend", choices=BACKENDS,
+    parser.add_argument("--backend", choices=backends,
                         help="Keras backend (default: $KERAS_BACKEND or tensorflow)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -60,26 +74,49 @@ def _parser():
                      dest="overrides", help="model parameter, e.g. --set code_size=8 "
                                             "(repeatable; values are Python literals)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
-    run.add_argument("--backend", choices=BACKENDS, dest="run_backend",
+    run.add_argument("--backend", choices=backends, dest="run_backend",
                      help="Keras backend for this run")
 
-    # tuner/cli.py and applications/compare.py import Keras only inside run().
-    from applications import compare
-    from tuner import cli as tuner_cli
-
+    # tuner/cli.py imports Keras (and keras-tuner) only inside run().
     tune = commands.add_parser("tune", help="keras-tuner search over a model's hyperparameters")
-    tuner_cli.add_arguments(tune)
+    tune_data = tuner_cli.add_arguments(tune)
+    tune_data.add_argument("--task", help="an application task whose data to use, e.g. "
+                                          "reversal (needs the 'applications' extra)")
+    tune.add_argument("--limit", type=int, help="most examples per split (--task)")
+    tune.add_argument("--dataset", help="dataset of the task (--task)")
     versus = commands.add_parser("compare", help="train models on one task with the same "
                                                  "budget and print one table")
-    compare.add_arguments(versus)
+    _compare_arguments(versus)
     inspect = commands.add_parser("inspect", help="a .keras file's model card, hash and "
                                                   "safety verdict, without loading weights")
     inspect.add_argument("file")
     inspect.add_argument("--sha256", help="expected SHA-256 (default: FILE.sha256 if present)")
     inspect.add_argument("--json", action="store_true", help="print the report as JSON")
     for sub in (tune, versus, inspect):
-        sub.add_argument("--backend", choices=BACKENDS, dest="run_backend",
+        sub.add_argument("--backend", choices=backends, dest="run_backend",
                          help="Keras backend for this command")
+    return parser
+
+
+def _compare_arguments(parser):
+    """Arguments of ``zoo compare`` (``applications.compare.run`` reads them)."""
+    parser.add_argument("models", nargs="+", metavar="MODEL", help="registry names to compare")
+    parser.add_argument("--task", required=True, help="application task (see `zoo tasks`)")
+    parser.add_argument("--epochs", type=int, help="epochs for every model (default: the "
+                                                   "task's)")
+    parser.add_argument("--budget-seconds", type=float, dest="budget_seconds",
+                        help="wall-clock training budget per model")
+    parser.add_argument("--dataset", help="dataset name (default: the task's offline dataset)")
+    parser.add_argument("--limit", type=int, help="most examples per split")
+    parser.add_argument("--batch-size", type=int, dest="batch_size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", dest="data_dir",
+                        help="tensorflow-datasets directory (for tfds datasets)")
+    parser.add_argument("--no-download", action="store_false", dest="download",
+                        help="never download a tfds dataset")
+    parser.add_argument("--json", dest="json_path", metavar="PATH",
+                        help="also write the rows as JSON to PATH")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -112,13 +149,55 @@ def parse_overrides(items):
     return overrides
 
 
+def _early_backend(argv):
+    """The last ``--backend`` value in ``argv`` (before or after the command), unchecked."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--backend")
+    return early.parse_known_args(argv)[0].backend
+
+
+def missing_extras(args):
+    """The extras ``args.command`` needs that are not installed (names, in order)."""
+    needed = EXTRAS.get(args.command, ())
+    if args.command == "tune" and getattr(args, "task", None):
+        needed = needed + ("applications",)
+    missing = []
+    for extra in needed:
+        for module in EXTRA_MODULES[extra]:
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                missing.append(extra)
+                break
+    return missing
+
+
 def main(argv=None):
     # TensorFlow's C++ start-up chatter drowns the command's own output.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _parser().parse_args(argv)
-    _set_backend(getattr(args, "run_backend", None) or args.backend)
-    from applications.errors import DatasetUnavailableError
+    argv = sys.argv[1:] if argv is None else list(argv)
+    backend = _early_backend(argv)
+    _set_backend(backend)
+    try:
+        # Imports Keras (with the backend just chosen); checked against BACKENDS below.
+        from zoo.constants import BACKENDS
+    except (ImportError, ValueError) as error:  # an unknown or uninstalled backend
+        chosen = os.environ.get("KERAS_BACKEND", "tensorflow")
+        print(f"zoo: error: Keras cannot start the {chosen!r} backend ({error}); install one "
+              f'(pip install "encoder-zoo[jax]") and choose it with --backend or '
+              f"KERAS_BACKEND. Received: backend={chosen!r}", file=sys.stderr)
+        return 2
 
+    args = _parser(BACKENDS).parse_args(argv)
+    missing = missing_extras(args)
+    if missing:
+        extras = ",".join(missing)
+        print(f"zoo {args.command} needs the {' and '.join(map(repr, missing))} "
+              f'extra{"s" if len(missing) > 1 else ""}: pip install "encoder-zoo[{extras}]"',
+              file=sys.stderr)
+        return 2
     try:
         return _dispatch(args)
     except (ValueError, TypeError, FileExistsError, FileNotFoundError, ImportError,
@@ -154,10 +233,15 @@ def _dispatch(args):
         report = zoo.inspect(args.file, sha256=args.sha256)
         print(json.dumps(report, indent=2) if args.json else zoo.format_inspection(report))
         return 0 if report["verdict"] == "safe to load" else 3
+    # The commands below import TensorFlow (applications) or keras-tuner (tuner):
+    # only when they run, so `zoo list` works with the base install.
     if args.command == "tune":
-        from tuner import cli as tuner_cli
+        task_data = None
+        if args.task:
+            from applications import tune
 
-        return tuner_cli.run(args)
+            task_data = tune.task_data
+        return tuner_cli.run(args, extra_data=task_data)
     if args.command == "compare":
         from applications import compare
 

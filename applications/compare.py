@@ -16,12 +16,20 @@ with the Keras backend in its title.
 >>> print(compare.format_table(rows, keras.backend.backend()))
 """
 
+import json
 import math
 import numbers
+import pathlib
 import statistics
 import time
 
+import keras
 import numpy as np
+
+import zoo
+from applications import tasks
+from zoo import validation
+from zoo.registry import resolve_params
 
 LATENCY_CALLS = 20
 
@@ -29,8 +37,6 @@ LATENCY_CALLS = 20
 def _training_clock(budget_seconds):
     """A callback counting finished epochs that stops training at the first batch
     end past ``budget_seconds`` (``None``: no budget)."""
-    import keras
-
     class TrainingClock(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
@@ -64,23 +70,15 @@ def _check_arguments(models, epochs, budget_seconds, latency_batch):
     duplicates = sorted({name for name in models if list(models).count(name) > 1})
     if duplicates:
         raise ValueError(f"Each model may appear once. Received: duplicates {duplicates}")
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int)
-                               or epochs < 1):
-        raise ValueError(f"`epochs` must be a positive integer. Received: epochs={epochs!r}")
-    if budget_seconds is not None and (
-            isinstance(budget_seconds, bool) or not isinstance(budget_seconds, numbers.Real)
-            or not budget_seconds > 0 or not math.isfinite(budget_seconds)):
-        raise ValueError("`budget_seconds` must be a positive number of seconds or None. "
-                         f"Received: budget_seconds={budget_seconds!r}")
-    if isinstance(latency_batch, bool) or not isinstance(latency_batch, int) or latency_batch < 1:
-        raise ValueError("`latency_batch` must be a positive integer. "
-                         f"Received: latency_batch={latency_batch!r}")
+    if epochs is not None:
+        validation.positive_int("epochs", epochs)
+    if budget_seconds is not None:
+        validation.finite_positive_float("budget_seconds", budget_seconds)
+    validation.positive_int("latency_batch", latency_batch)
 
 
 def _latency_inputs(dataset, batch):
     """The first ``batch`` examples of the first batch of ``dataset`` as NumPy."""
-    import keras
-
     x = next(iter(dataset))[0]
     return keras.tree.map_structure(lambda value: np.asarray(value)[:batch], x)
 
@@ -129,12 +127,6 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
         Names, tasks, datasets and override keys are checked before any
         training starts.
     """
-    import keras
-
-    import zoo
-    from applications import tasks
-    from zoo.registry import resolve_params
-
     _check_arguments(models, epochs, budget_seconds, latency_batch)
     task_spec = tasks.get_task(task)
     for name in models:
@@ -185,11 +177,11 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
         })
         del model
         keras.backend.clear_session()
-    _mark_best(rows)
+    mark_best(rows)
     return rows
 
 
-def _mark_best(rows):
+def mark_best(rows):
     finite = [row for row in rows if math.isfinite(row["value"])]
     if not finite:
         for row in rows:
@@ -233,29 +225,7 @@ def format_table(rows, backend):
     return "\n".join(lines)
 
 
-# --- command line -----------------------------------------------------------------------------
-
-
-def add_arguments(parser):
-    """Arguments of ``zoo compare`` on an ``argparse`` (sub)parser."""
-    parser.add_argument("models", nargs="+", metavar="MODEL", help="registry names to compare")
-    parser.add_argument("--task", required=True, help="application task (see `zoo tasks`)")
-    parser.add_argument("--epochs", type=int, help="epochs for every model (default: the "
-                                                   "task's)")
-    parser.add_argument("--budget-seconds", type=float, dest="budget_seconds",
-                        help="wall-clock training budget per model")
-    parser.add_argument("--dataset", help="dataset name (default: the task's offline dataset)")
-    parser.add_argument("--limit", type=int, help="most examples per split")
-    parser.add_argument("--batch-size", type=int, dest="batch_size")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir", dest="data_dir",
-                        help="tensorflow-datasets directory (for tfds datasets)")
-    parser.add_argument("--no-download", action="store_false", dest="download",
-                        help="never download a tfds dataset")
-    parser.add_argument("--json", dest="json_path", metavar="PATH",
-                        help="also write the rows as JSON to PATH")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser
+# --- command line (the arguments are defined in applications/cli.py) -----------------------
 
 
 def run(args):
@@ -264,11 +234,6 @@ def run(args):
     Bad input raises ``ValueError``/``TypeError`` (the ``zoo`` command
     prints it and exits with status 2).
     """
-    import json
-    import pathlib
-
-    import keras
-
     rows = compare(args.models, args.task, epochs=args.epochs,
                    budget_seconds=args.budget_seconds, limit=args.limit, seed=args.seed,
                    dataset=args.dataset, batch_size=args.batch_size, data_dir=args.data_dir,

@@ -74,10 +74,6 @@ def split_indices(n, fractions, seed):
     return pieces + [order[bounds[-1]:]]
 
 
-def limited(n, limit):
-    return n if limit is None else min(n, limit)
-
-
 # --- tensorflow-datasets ----------------------------------------------------------------------
 
 
@@ -180,10 +176,6 @@ def teacher_forcing_ids(target_ids, start_token, end_token, offset):
     target = tf.concat([body, [0]], axis=0)
     target = target + end_token * tf.one_hot(length, tf.shape(target)[0], dtype="int32")
     return decoder_input, target
-
-
-def tensor(value, dtype=None):
-    return tf.constant(value, dtype=dtype)
 
 
 def from_generator_batches(batches, labels):

@@ -6,9 +6,10 @@ then one id per character of the task's alphabet.
 
 import numpy as np
 
-from zoo.seq2seq import teacher_forcing
+from zoo.constants import PAD_ID as PAD
+from zoo.models.seq2seq import teacher_forcing
 
-PAD, START, END = 0, 1, 2
+START, END = 1, 2
 
 
 class CharVocab:

@@ -1,9 +1,11 @@
 """The representative model of each family, its benchmark size and its data.
 
-Each ``Case`` names one zoo model and the overrides that make it a
-moderate benchmark (``FULL``) or a toy (``TINY``, for tests). The same
-parameters build the hand-written Keras and PyTorch versions, and
-``make_data`` draws the same random NumPy batches for all of them.
+Each ``Case`` names one zoo model of every family (``CASES`` covers
+``zoo.constants.FAMILIES``); its sizes come from the registry: the
+model's ``"bench"`` size preset (``"full"``) or its toy size (``"tiny"``,
+for tests). The same parameters build the hand-written Keras and PyTorch
+versions, and ``make_data`` draws the same random NumPy batches for all of
+them.
 
 Dropout is 0 everywhere: it costs the same on every side and would make
 the hand-written/zoo equivalence checks random.
@@ -13,8 +15,9 @@ import dataclasses
 
 import numpy as np
 
-FAMILIES = ("autoencoder", "classifier", "decoder", "graph", "seq2seq")
 SIZES = ("full", "tiny")
+#: The registry size preset that ``"full"`` builds.
+BENCH_SIZE = "bench"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,19 +27,44 @@ class Case:
     Attributes:
         family: zoo family name.
         model: zoo registry name.
-        params: ``zoo.build`` overrides per size (``"full"``, ``"tiny"``).
         shape: data sizes per size (sequence lengths, graph nodes, ...).
         sample: what one sample of the batch is, for the table.
     """
 
     family: str
     model: str
-    params: dict
     shape: dict
     sample: str
 
     def build_params(self, size):
-        return dict(self.params[size])
+        """``zoo.build`` overrides: the model's ``"bench"`` registry size (``"full"``),
+        or for ``"tiny"`` the toy value of every parameter that size sets, dropout 0.
+
+        Tiny keeps the bench size's parameter set (and nothing the toy size adds,
+        such as a second layer), so the hand-written models still match the zoo's.
+        """
+        # Imported here: benchmarks/run.py chooses the Keras backend after it
+        # imports this module, and importing zoo imports Keras.
+        import zoo
+
+        if size not in SIZES:
+            raise ValueError(f"`size` must be one of {SIZES}. Received: size={size!r}")
+        spec = zoo.get_spec(self.model)
+        bench = spec.size(BENCH_SIZE)
+        if size == "full":
+            return dict(bench)
+        params = {key: spec.toy.get(key, value) for key, value in bench.items()}
+        if "dropout" in spec.defaults:
+            params["dropout"] = 0.0
+        return params
+
+    def handwritten_params(self, size):
+        """``build_params`` for the hand-written models, which have no dropout (it is 0)."""
+        params = self.build_params(size)
+        dropout = params.pop("dropout", 0.0)
+        if dropout:
+            raise ValueError(f"The hand-written models have no dropout. Received: dropout={dropout}")
+        return params
 
     def data_shape(self, size):
         return dict(self.shape[size])
@@ -45,38 +73,23 @@ class Case:
 CASES = {
     "classifier": Case(
         "classifier", "lstm_classifier",
-        params={"full": {"vocab_size": 1000, "embedding_dim": 64, "units": 64,
-                         "num_classes": 2},
-                "tiny": {"vocab_size": 20, "embedding_dim": 6, "units": 5, "num_classes": 2}},
         shape={"full": {"length": 64}, "tiny": {"length": 7}},
         sample="token sequence (padded, 50-100% real tokens)"),
     "autoencoder": Case(
         "autoencoder", "conv_autoencoder",
-        params={"full": {"input_shape": (28, 28, 1), "filters": (32, 64), "code_size": 32},
-                "tiny": {"input_shape": (8, 8, 1), "filters": (2, 3), "code_size": 2}},
         shape={"full": {}, "tiny": {}},
         sample="28x28x1 image"),
     "decoder": Case(
         "decoder", "gpt_decoder",
-        params={"full": {"vocab_size": 256, "max_length": 64, "embedding_dim": 64,
-                         "num_heads": 4, "ff_dim": 256, "num_layers": 2, "dropout": 0.0},
-                "tiny": {"vocab_size": 12, "max_length": 8, "embedding_dim": 8,
-                         "num_heads": 2, "ff_dim": 12, "num_layers": 1, "dropout": 0.0}},
         shape={"full": {"length": 64}, "tiny": {"length": 8}},
         sample="token sequence (padded, 50-100% real tokens)"),
     "seq2seq": Case(
         "seq2seq", "lstm_seq2seq",
-        params={"full": {"source_vocab_size": 100, "target_vocab_size": 100,
-                         "embedding_dim": 32, "latent_dim": 128},
-                "tiny": {"source_vocab_size": 11, "target_vocab_size": 12,
-                         "embedding_dim": 4, "latent_dim": 6}},
         shape={"full": {"source_length": 16, "target_length": 16},
                "tiny": {"source_length": 5, "target_length": 4}},
         sample="source/target pair (teacher forcing)"),
     "graph": Case(
         "graph", "gcn",
-        params={"full": {"num_features": 32, "hidden_units": (32, 32), "num_classes": 4},
-                "tiny": {"num_features": 3, "hidden_units": (4, 4), "num_classes": 2}},
         shape={"full": {"num_nodes": 128}, "tiny": {"num_nodes": 6}},
         sample="graph (128 nodes, 384 directed edge pairs)"),
 }
@@ -84,7 +97,7 @@ CASES = {
 
 def get_case(family):
     if family not in CASES:
-        raise ValueError(f"Unknown family {family!r}; choose from {', '.join(FAMILIES)}. "
+        raise ValueError(f"Unknown family {family!r}; choose from {', '.join(CASES)}. "
                          f"Received: family={family!r}")
     return CASES[family]
 

@@ -20,7 +20,7 @@ import zoo
 
 
 def _inputs(spec, batch, rng):
-    if spec.family == "seq2seq":
+    if spec.capabilities.generation == "seq2seq":
         return rng.integers(3, 100, size=(batch, 16)).astype("int32")
     return rng.integers(1, 100, size=(batch, 8)).astype("int32")
 
@@ -33,10 +33,12 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     rows = []
-    for name in zoo.list_models(family="seq2seq") + zoo.list_models(family="decoder"):
+    for name in zoo.list_models():
         spec = zoo.get_spec(name)
+        if spec.capabilities.generation is None:
+            continue
         sizes = {"source_vocab_size": 100, "target_vocab_size": 100} \
-            if spec.family == "seq2seq" else {"vocab_size": 100}
+            if spec.capabilities.generation == "seq2seq" else {"vocab_size": 100}
         model = zoo.build(name, **sizes)
         for batch in args.batches:
             inputs = _inputs(spec, batch, rng)

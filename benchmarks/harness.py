@@ -412,9 +412,10 @@ def keras_impls(family, size="full", jit_options=(False, True)):
     case = cases.get_case(family)
     params = case.build_params(size)
     impls = []
+    handwritten = case.handwritten_params(size)
     for jit in jit_options:
         impls.append(KerasImpl("zoo", zoo.build(case.model, **params, jit_compile=jit), jit))
-        impls.append(KerasImpl("keras", handwritten_keras.build(family, params, jit), jit))
+        impls.append(KerasImpl("keras", handwritten_keras.build(family, handwritten, jit), jit))
     return impls
 
 
@@ -422,14 +423,14 @@ def warm_up_impls(family, size="full", jit_options=(False, True)):
     """Throwaway hand-written models for ``benchmark_family(warm_up=...)``: one per
     ``jit_compile=False`` (eager primitives are cached process-wide; compiled
     functions are not, so ``True`` needs none)."""
-    params = cases.get_case(family).build_params(size)
+    params = cases.get_case(family).handwritten_params(size)
     return [KerasImpl("warm-up", handwritten_keras.build(family, params, False), False)
             for jit in jit_options if not jit]
 
 
 def torch_impls(family, size="full", compiled_too=False, mixed_precision=None):
     case = cases.get_case(family)
-    params = case.build_params(size)
+    params = case.handwritten_params(size)
     learning_rate = 1e-2 if family == "graph" else 1e-3
     impls = [TorchImpl(family, params, False, mixed_precision, learning_rate)]
     if compiled_too:

@@ -8,6 +8,10 @@ Keras fixes its backend when first imported, so ``--all-backends`` runs
 one subprocess per backend (``--backend B``, writing ``B.json`` and
 ``B.md`` under ``--out``) and merges them into ``latest.json`` and
 ``latest.md``. Run from the repository root.
+
+Nothing at the top of this module imports Keras (importing ``zoo`` does):
+``main`` applies ``--backend`` first, then builds the parser from
+``zoo.constants``.
 """
 
 import argparse
@@ -24,12 +28,13 @@ import time
 
 from benchmarks import cases, report
 
-BACKENDS = ("tensorflow", "jax", "torch")
 DEFAULT_OUT = pathlib.Path(__file__).resolve().parent / "results"
 PRECISIONS = ("mixed_float16", "mixed_bfloat16")
 
 
 def build_parser():
+    from zoo.constants import BACKENDS  # imports Keras: after configure() (see main)
+
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
         description="Time the zoo's representative models against the same architectures "
@@ -40,8 +45,8 @@ def build_parser():
                              "tensorflow)")
     target.add_argument("--all-backends", action="store_true",
                         help="one subprocess per backend, merged into latest.md/latest.json")
-    parser.add_argument("--families", nargs="+", choices=cases.FAMILIES,
-                        default=list(cases.FAMILIES))
+    parser.add_argument("--families", nargs="+", choices=list(cases.CASES),
+                        default=list(cases.CASES))
     parser.add_argument("--size", choices=cases.SIZES, default="full",
                         help="'tiny' is for smoke tests")
     parser.add_argument("--batch-size", type=_positive, default=64)
@@ -108,8 +113,8 @@ def configure(backend, threads):
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                      "TF_NUM_INTEROP_THREADS"):
             os.environ[name] = str(threads)
-        if threads == 1:
-            flags = os.environ.get("XLA_FLAGS", "")
+        flags = os.environ.get("XLA_FLAGS", "")
+        if threads == 1 and "intra_op_parallelism_threads" not in flags:
             os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
                                        "intra_op_parallelism_threads=1").strip()
     if backend == "tensorflow":
@@ -226,6 +231,8 @@ def _stem(backend, args):
 
 
 def run_all(args):
+    from zoo.constants import BACKENDS
+
     results = {}
     root = pathlib.Path(__file__).resolve().parent.parent
     for backend in BACKENDS:
@@ -254,6 +261,12 @@ def run_all(args):
 
 
 def main(argv=None):
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--backend")
+    early.add_argument("--threads", type=int, default=1)
+    known = early.parse_known_args(argv)[0]
+    if known.backend:
+        configure(known.backend, max(known.threads, 0))
     args = build_parser().parse_args(argv)
     if args.threads < 0:
         raise SystemExit(f"--threads must be >= 0. Received: {args.threads}")

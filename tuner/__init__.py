@@ -12,12 +12,14 @@ choose the Keras backend before Keras is imported.
 
 import importlib
 
+#: The search algorithms ``tuner.search`` and ``zoo tune --algorithm`` offer.
+ALGORITHMS = ("random", "bayesian", "hyperband")
+
 _EXPORTS = {
     "FailOnNonFinite": "tuner.hypermodel",
     "NonFiniteLossError": "tuner.hypermodel",
     "ZooHyperModel": "tuner.hypermodel",
     "default_space": "tuner.hypermodel",
-    "ALGORITHMS": "tuner.searcher",
     "BayesianOracle": "tuner.searcher",
     "HyperbandOracle": "tuner.searcher",
     "RandomOracle": "tuner.searcher",
@@ -26,7 +28,7 @@ _EXPORTS = {
     "search": "tuner.searcher",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "ALGORITHMS"])
 
 
 def __getattr__(name):
@@ -36,4 +38,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + __all__)
+    return sorted(set(globals()) | set(__all__))

@@ -8,14 +8,28 @@ from tuner import cli
 
 
 def main(argv=None):
+    # Keras reads its backend once, at import (importing zoo imports it): apply
+    # --backend first; the full parser then checks it against zoo's BACKENDS.
+    argv = sys.argv[1:] if argv is None else list(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--backend")
+    backend = early.parse_known_args(argv)[0].backend
+    if backend:
+        os.environ["KERAS_BACKEND"] = backend
+    from zoo.constants import BACKENDS
+
     parser = argparse.ArgumentParser(prog="python -m tuner",
                                      description="keras-tuner search over a zoo model.")
-    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+    parser.add_argument("--backend", choices=BACKENDS,
                         help="Keras backend (default: $KERAS_BACKEND or tensorflow)")
-    cli.add_arguments(parser)
+    data = cli.add_arguments(parser)
+    data.add_argument("--task", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.backend:
-        os.environ["KERAS_BACKEND"] = args.backend
+    if args.task:
+        print("python -m tuner: --task needs `zoo tune` from the 'applications' extra: "
+              'pip install "encoder-zoo[applications]"', file=sys.stderr)
+        return 2
     return cli.run(args)
 
 

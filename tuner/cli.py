@@ -2,7 +2,7 @@
 
     zoo tune dense_autoencoder --data arrays.npz --max-trials 20 --epochs 5 \
         --hp code_size=2:32 --hp activation=relu,gelu --hp learning_rate=0.001
-    zoo tune lstm_seq2seq --task reversal --limit 2000 --algorithm hyperband
+    zoo tune lstm_seq2seq --task reversal --limit 2000 --algorithm hyperband   # applications
     zoo tune gpt_decoder --toy --max-trials 3          # smoke run on random data
     zoo tune transformer_classifier --show-space       # what can be searched
 
@@ -17,6 +17,10 @@ Distributed: run the same command in every process with
 ``KERASTUNER_TUNER_ID`` (``chief`` for one, ``tuner0``, ``tuner1``, ... for the
 workers) set, over one shared ``--directory``.
 
+``--task`` (an application task's data) belongs to ``zoo tune``, which the
+applications add on top (``applications/tune.py``): the tuner does not
+import the applications.
+
 Nothing here imports Keras at module level, so a parent command can add
 these arguments before it chooses the backend.
 """
@@ -26,14 +30,17 @@ import json
 import os
 import sys
 
-ALGORITHMS = ("random", "bayesian", "hyperband")
+from tuner import ALGORITHMS
 
 
 def add_arguments(parser):
-    """Add the ``tune`` arguments to an ``argparse`` parser."""
+    """Add the ``tune`` arguments to an ``argparse`` parser.
+
+    Returns the mutually exclusive group of data options (``--data``,
+    ``--toy``), so a parent command can add its own data source to it.
+    """
     parser.add_argument("model", help="registry name, e.g. dense_autoencoder")
     data = parser.add_mutually_exclusive_group()
-    data.add_argument("--task", help="an application task whose data to use, e.g. reversal")
     data.add_argument("--data", metavar="FILE.npz",
                       help="arrays x_train, y_train, x_val, y_val (dict inputs: "
                            "x_train__<input name>, ...)")
@@ -56,8 +63,6 @@ def add_arguments(parser):
                              "(activation=relu,gelu); repeatable")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         dest="sets", help="zoo.build argument that is not searched; repeatable")
-    parser.add_argument("--limit", type=int, help="most examples per split (--task)")
-    parser.add_argument("--dataset", help="dataset of the task (--task)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="where to save the best model (.keras); "
                                       "default: <directory>/<project>/best_model.keras")
@@ -66,7 +71,7 @@ def add_arguments(parser):
     parser.add_argument("--show-space", action="store_true",
                         help="print the searchable hyperparameters and exit")
     parser.add_argument("--quiet", action="store_true", help="no per-trial progress output")
-    return parser
+    return data
 
 
 def _scalar(text):
@@ -162,8 +167,12 @@ def _space_lines(hypermodel):
     return lines
 
 
-def _data(args, spec, overrides, edits):
+def _data(args, spec, overrides, edits, extra_data=None):
     """train, validation, overrides, dataset description."""
+    if extra_data is not None:
+        found = extra_data(args, spec, overrides, edits)
+        if found is not None:
+            return found
     if args.toy:
         if spec.example_data is None:
             raise ValueError(f"{spec.name} has no example data for --toy. Received: --toy")
@@ -176,28 +185,19 @@ def _data(args, spec, overrides, edits):
     if args.data:
         train, validation = load_arrays(args.data)
         return train, validation, overrides, os.path.basename(args.data)
-    if args.task:
-        from applications import tasks
-
-        data = tasks.load_task_data(args.task, model=spec.name, dataset=args.dataset,
-                                    limit=args.limit, seed=args.seed, batch_size=args.batch_size)
-        from tuner.hypermodel import ZooHyperModel
-
-        declared = ZooHyperModel(spec.name).declared_space()
-        suggested = {key: value for key, value in data.model_defaults.items()
-                     if key not in declared}
-        suggested = {key: value for key, value in suggested.items() if key not in edits}
-        overrides = {**suggested, **data.build_overrides, **overrides}
-        return (data.train, data.validation, overrides,
-                f"task {args.task}: {data.info.get('dataset')}")
-    raise ValueError("Say which data to search on: --task TASK, --data FILE.npz or --toy. "
-                     "Received: no data option")
+    raise ValueError("Say which data to search on: --data FILE.npz or --toy (or, with "
+                     "`zoo tune`, --task TASK). Received: no data option")
 
 
-def run(args):
-    """Run ``zoo tune`` with parsed ``args``; returns the exit status."""
+def run(args, extra_data=None):
+    """Run ``zoo tune`` with parsed ``args``; returns the exit status.
+
+    ``extra_data(args, spec, overrides, edits)``, when given, is asked first
+    for ``(train, validation, overrides, description)``; it returns ``None``
+    when ``args`` name none of its data (``zoo tune --task`` is one).
+    """
     try:
-        return _run(args)
+        return _run(args, extra_data)
     except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
         print(f"zoo tune: error: {error}", file=sys.stderr)
         return 2
@@ -206,7 +206,7 @@ def run(args):
         return 1
 
 
-def _run(args):
+def _run(args, extra_data):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import zoo
     from tuner.hypermodel import ZooHyperModel
@@ -218,7 +218,7 @@ def _run(args):
         hypermodel = ZooHyperModel(spec.name, hyperparameters=edits, overrides=overrides)
         print("\n".join(_space_lines(hypermodel)))
         return 0
-    train, validation, overrides, dataset = _data(args, spec, overrides, edits)
+    train, validation, overrides, dataset = _data(args, spec, overrides, edits, extra_data)
 
     import keras
 

@@ -23,6 +23,8 @@ import keras
 import keras_tuner
 
 import zoo
+from tuner import compat
+from zoo import search_spaces
 
 _SCALARS = (bool, int, float, str)
 
@@ -32,7 +34,7 @@ def default_space(spec):
 
     def space(hp):
         if "learning_rate" in spec.compile_params:
-            return {"learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")}
+            return {"learning_rate": search_spaces.learning_rate(hp)}
         return {}
 
     return space
@@ -280,7 +282,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
             before = len(found)
             self.space_fn(_Edited(hp, {}, declared=found))
             for item in hp.space:
-                if isinstance(item, keras_tuner.engine.hyperparameters.Int):
+                if compat.is_int(item):
                     hp.values[item.name] = item.max_value
             if len(found) == before and before:
                 break
@@ -293,7 +295,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
             before = len(probe.space)
             self._values(probe)
             for item in probe.space:
-                if isinstance(item, keras_tuner.engine.hyperparameters.Int):
+                if compat.is_int(item):
                     probe.values[item.name] = item.max_value
             if len(probe.space) == before:
                 break

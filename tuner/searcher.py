@@ -20,29 +20,26 @@ import time
 
 import keras
 import keras_tuner
-from keras_tuner.src import config as keras_tuner_config
-from keras_tuner.src.distribute import utils as dist_utils
-from keras_tuner.src.engine import trial as trial_module
-from keras_tuner.src.tuners import bayesian, hyperband, randomsearch
 
 import zoo
-from tuner import state
+from zoo import validation as checks
+from tuner import ALGORITHMS, compat, state
 from tuner.hypermodel import ZooHyperModel
 
-ALGORITHMS = ("random", "bayesian", "hyperband")
-_Status = trial_module.TrialStatus
+_Status = compat.TrialStatus
 _SETTINGS_FILE = "zoo_search.json"
 
 
-class RandomOracle(state.CrashSafeOracleMixin, randomsearch.RandomSearchOracle):
+class RandomOracle(state.CrashSafeOracleMixin, keras_tuner.oracles.RandomSearchOracle):
     """keras-tuner's random search oracle with crash-safe state files."""
 
 
-class BayesianOracle(state.CrashSafeOracleMixin, bayesian.BayesianOptimizationOracle):
+class BayesianOracle(state.CrashSafeOracleMixin,
+                     keras_tuner.oracles.BayesianOptimizationOracle):
     """keras-tuner's Bayesian optimisation oracle with crash-safe state files."""
 
 
-class HyperbandOracle(state.CrashSafeOracleMixin, hyperband.HyperbandOracle):
+class HyperbandOracle(state.CrashSafeOracleMixin, keras_tuner.oracles.HyperbandOracle):
     """keras-tuner's Hyperband oracle with crash-safe state files."""
 
 
@@ -65,7 +62,7 @@ class RequireObjective(keras.callbacks.Callback):
             )
 
 
-class ZooTuner(keras_tuner.Tuner):
+class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
     """A keras-tuner ``Tuner`` for ``ZooHyperModel``s, for any of our oracles.
 
     Differences from ``keras_tuner.Tuner``: the initial space is declared
@@ -86,57 +83,39 @@ class ZooTuner(keras_tuner.Tuner):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.finished_here = {}  # trial_id -> Trial, the trials this process ran
 
-    def _populate_initial_space(self):
-        hp = self.oracle.get_space()
+    def declare_space(self, hp):
         self.hypermodel.declare_hyperparameters(hp)
-        self.oracle.update_space(hp)
 
-    def save(self):
-        if not self._is_worker():
-            self.oracle.save()
-        state.write_json_atomic(self._get_tuner_fname(), self.get_state())
+    def write_state(self, path, state_dict):
+        state.write_json_atomic(path, state_dict)
 
     def on_search_begin(self):
         self.save()
 
-    def _try_build(self, hp):
+    def try_build(self, hp):
         # keras-tuner clears the session and then collects garbage a second
         # time (~0.3 s each with TensorFlow loaded); once is enough. It must
         # happen here, when the last trial's model is no longer referenced:
         # cleared at the end of a trial, JAX kept ~60 MB per trial.
         keras.backend.clear_session()  # runs gc.collect()
         if keras.backend.backend() == "jax":
-            self._bound_jax_caches()
-        model = self._build_hypermodel(hp)
+            # JAX keeps the compiled code of every model it has trained: 16
+            # trainings of a tiny autoencoder grew the process by 212 MB;
+            # clearing its caches keeps it flat (see compat.clear_jax_caches).
+            compat.clear_jax_caches()
+        model = self.build_hypermodel(hp)
         if not isinstance(model, keras.Model):
             raise keras_tuner.errors.FatalTypeError(
                 f"The hypermodel must return a keras.Model. Received: model={model!r}")
         return model
-
-    @staticmethod
-    def _bound_jax_caches():
-        # JAX keeps the compiled code of every model it has trained: 16
-        # trainings of a tiny autoencoder grew the process by 212 MB.
-        # jax.clear_caches() keeps it flat (+45 MB) but also drops the
-        # compiled weight initialisers, ~25% slower per trial; clearing only
-        # the Python-level caches gives +79 MB at ~4% slower. The function is
-        # private, so fall back to the public one if it moves.
-        try:
-            from jax._src import util
-
-            util.clear_all_caches()
-        except (ImportError, AttributeError):
-            import jax
-
-            jax.clear_caches()
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
         self.finished_here[trial.trial_id] = trial
 
     def load_model(self, trial):
-        model = self._try_build(trial.hyperparameters)
-        _load_checkpoint(model, self._get_checkpoint_fname(trial.trial_id))
+        model = self.try_build(trial.hyperparameters)
+        _load_checkpoint(model, self.checkpoint_path(trial.trial_id))
         return model
 
     def run_trial(self, trial, *fit_args, **fit_kwargs):
@@ -149,14 +128,14 @@ class ZooTuner(keras_tuner.Tuner):
             RequireObjective(self.oracle.objective.name)]
         return super().run_trial(trial, *fit_args, **fit_kwargs)
 
-    def _build_hypermodel(self, hp):
-        model = super()._build_hypermodel(hp)
+    def build_hypermodel(self, hp):
+        model = super().build_hypermodel(hp)
         if "tuner/trial_id" in hp.values:
-            _load_checkpoint(model, self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
+            _load_checkpoint(model, self.checkpoint_path(hp.values["tuner/trial_id"]))
         return model
 
     def search(self, *fit_args, **fit_kwargs):
-        if dist_utils.is_chief_oracle():
+        if compat.is_chief_oracle():
             if "verbose" in fit_kwargs:
                 self.oracle.verbose = fit_kwargs["verbose"]
             self.save()
@@ -179,21 +158,10 @@ def serve_oracle(oracle, poll_s=0.1):
     keras-tuner's own ``start_server`` polls every 20 s once the search is
     over; this loop polls every ``poll_s`` seconds.
     """
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
-
     address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    if server.add_insecure_port(address) == 0:
-        raise RuntimeError(f"The chief could not listen on {address}. Received: address={address}")
-    server.start()
+    server, servicer = compat.start_oracle_server(oracle, address)
     try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
+        while not compat.chief_may_stop(oracle, servicer):
             time.sleep(poll_s)
     finally:
         server.stop(grace=2).wait()
@@ -276,9 +244,7 @@ def _objective(objective, direction):
     if not isinstance(objective, str) or not objective:
         raise TypeError(f"`objective` must be a metric name. Received: objective={objective!r}")
     if direction is not None:
-        if direction not in ("min", "max"):
-            raise ValueError(
-                f"`direction` must be 'min' or 'max'. Received: direction={direction!r}")
+        checks.choice("direction", direction, ("min", "max"))
         return keras_tuner.Objective(objective, direction)
     name = objective.removeprefix("val_")
     if any(word in name for word in ("loss", "error", "crossentropy", "perplexity")):
@@ -328,9 +294,9 @@ def _fit_arguments(train, validation, batch_size):
 
 
 def _role():
-    if not dist_utils.has_chief_oracle():
+    if not compat.has_chief_oracle():
         return "single"
-    return "chief" if dist_utils.is_chief_oracle() else "worker"
+    return "chief" if compat.is_chief_oracle() else "worker"
 
 
 def _check_settings(project_dir, settings, resume):
@@ -433,12 +399,9 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     ...                 hyperparameters={"code_size": (2, 8)}, overrides={"input_dim": 64})
     >>> result.best_hyperparameters, result.best_model_path
     """
-    if algorithm not in ALGORITHMS:
-        raise ValueError(
-            f"`algorithm` must be one of {ALGORITHMS}. Received: algorithm={algorithm!r}")
-    for key, value in (("max_trials", max_trials), ("epochs", epochs)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"`{key}` must be an integer >= 1. Received: {key}={value!r}")
+    checks.choice("algorithm", algorithm, ALGORITHMS)
+    checks.positive_int("max_trials", max_trials)
+    checks.positive_int("epochs", epochs)
     objective = _objective(objective, direction)
     if objective.name.startswith("val_") and validation is None:
         raise ValueError(
@@ -465,10 +428,6 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         state.write_json_atomic(os.path.join(project_dir, _SETTINGS_FILE), settings)
         # A resumed search may be asked for more trials than it first was.
         oracle.max_trials = max_trials
-    # keras-tuner prints the traceback of every failed trial when DEBUG is on
-    # (its default); the trial table keeps the message either way.
-    debug = keras_tuner_config.DEBUG
-    keras_tuner_config.DEBUG = bool(verbose)
     # Every trial starts with a full garbage collection (see ZooTuner._try_build).
     # With TensorFlow loaded that walks ~10^6 long-lived objects (~0.3 s);
     # freezing what exists now limits it to what the search creates.
@@ -477,10 +436,12 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     if freeze:
         gc.freeze()
     try:
-        tuner.search(*args, epochs=epochs, callbacks=list(callbacks or []), verbose=verbose,
-                     **{**kwargs, **fit_kwargs})
+        # keras-tuner prints the traceback of every failed trial in debug mode
+        # (its default); the trial table keeps the message either way.
+        with compat.debug_traces(bool(verbose)):
+            tuner.search(*args, epochs=epochs, callbacks=list(callbacks or []), verbose=verbose,
+                         **{**kwargs, **fit_kwargs})
     finally:
-        keras_tuner_config.DEBUG = debug
         if freeze:
             gc.unfreeze()
 

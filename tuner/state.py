@@ -20,9 +20,9 @@ import json
 import os
 import tempfile
 
-from keras_tuner.src.engine import trial as trial_module
+from tuner import compat
 
-_Status = trial_module.TrialStatus
+_Status = compat.TrialStatus
 _TMP_SUFFIX = ".tmp"
 
 
@@ -68,30 +68,26 @@ def repair(oracle):
             oracle.start_order.append(trial_id)
         if trial.status in (_Status.COMPLETED, _Status.FAILED):
             # Finished, though oracle.json may not have heard: never re-run it.
-            oracle._retry_queue = [t for t in oracle._retry_queue if t != trial_id]
+            compat.forget_retry(oracle, trial_id)
             if trial_id not in ended:
                 oracle.end_order.append(trial_id)
                 ended.add(trial_id)
-            oracle._run_times[trial_id] = max(oracle._run_times[trial_id], 1)
+            compat.mark_ran(oracle, trial_id)
         elif trial.status in (_Status.RUNNING, _Status.INVALID):
             # Interrupted: run it again under the same id, once.
-            if trial_id not in oracle._retry_queue:
-                oracle._retry_queue.append(trial_id)
-        oracle._tried_so_far.add(oracle._compute_values_hash(trial.hyperparameters.values))
+            compat.queue_retry(oracle, trial_id)
+        compat.mark_tried(oracle, trial.hyperparameters.values)
     oracle.ongoing_trials = {}
 
 
-class CrashSafeOracleMixin:
+class CrashSafeOracleMixin(compat.OracleStateHooks):
     """Put before a keras-tuner ``Oracle`` class: atomic saves, repaired reloads."""
 
-    def save(self):
-        write_json_atomic(self._get_oracle_fname(), self.get_state())
+    def write_state(self, path, state):
+        write_json_atomic(path, state)
 
-    def _save_trial(self, trial):
-        path = os.path.join(self._get_trial_dir(trial.trial_id), "trial.json")
-        write_json_atomic(path, trial.get_state())
+    def before_reload(self, project_dir):
+        remove_stale_temporaries(project_dir)
 
-    def reload(self):
-        remove_stale_temporaries(self._project_dir)
-        super().reload()
+    def after_reload(self):
         repair(self)

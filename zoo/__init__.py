@@ -2,7 +2,7 @@
 
 >>> import zoo
 >>> zoo.list_models("*seq2seq*")
-['lstm_seq2seq']
+['attention_seq2seq', 'gru_seq2seq', 'lstm_seq2seq', 'transformer_seq2seq']
 >>> model = zoo.build("dense_autoencoder_toy")
 >>> codes = zoo.encoder(model)
 >>> digest = zoo.save(model, "ae.keras")     # model card + SHA-256, never overwrites

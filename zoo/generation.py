@@ -1,42 +1,42 @@
 """Text generation for every seq2seq and decoder-only model: greedy, sampling, beam.
 
-One decoding loop runs on the host (NumPy) for every backend; each model
-kind supplies a *stepper* made of inference sub-models that share the
-trained model's layers:
+One decoding loop runs on the host (NumPy) for every backend. It knows no
+model: it asks the model's registry entry for its stepper
+(``spec.capabilities.stepper``, a ``Stepper`` subclass declared in the
+model's own file, next to the builder whose layers it reuses) and drives
+it one token at a time. Sampling draws from a NumPy generator seeded by
+``seed``, so a given seed gives the same output on every run (and backend,
+up to float round-off in the logits).
 
-- Recurrent seq2seq (``lstm_seq2seq``, ``gru_seq2seq``, ``attention_seq2seq``):
-  the source is encoded once; each step feeds one token and the carried
-  recurrent state (plus, with attention, the encoder states computed once).
-- ``lstm_lm``: the prompt is read once; each step feeds one token and the
-  carried LSTM state.
-- Transformers (``transformer_seq2seq``, ``gpt_decoder``): no key/value
-  cache. The source is encoded once, and each step re-runs the decoder over
-  a fixed-size token buffer (static shapes: one compilation per call
-  shape, causal masking makes later buffer slots irrelevant), so a step
-  costs the whole buffer: O(buffer) per token.
-
-Sampling draws from a NumPy generator seeded by ``seed``, so a given seed
-gives the same output on every run (and backend, up to float round-off in
-the logits).
+>>> import zoo
+>>> import numpy as np
+>>> model = zoo.build("lstm_seq2seq", size="toy")
+>>> ids = zoo.generate(model, np.array([[3, 4, 5]]), max_length=4, strategy="beam")
+>>> ids.shape, ids.dtype
+((1, 4), dtype('int32'))
 """
 
 import weakref
 
-import keras
 import numpy as np
 
 from zoo import validation
 from zoo.constants import PAD_ID
-from zoo.layers.masking import PaddingMask
-from zoo.registry import get_spec, list_models, spec_of
+from zoo.registry import get_spec, list_models, model_params, spec_of
 
 STRATEGIES = ("greedy", "sample", "beam")
 
-_STEPPER_MODELS = weakref.WeakKeyDictionary()  # model -> {kind: inference sub-models}
+_INFERENCE_MODELS = weakref.WeakKeyDictionary()  # model -> {stepper class: built models}
 
 
 def check_token_batch(name, tokens, vocab_size, low=0):
-    """A 2-D integer array with ids in ``[low, vocab_size)``, else ValueError."""
+    """A 2-D integer array with ids in ``[low, vocab_size)``, else ValueError.
+
+    >>> import zoo
+    >>> from zoo.generation import check_token_batch
+    >>> check_token_batch("prompt", [[3, 4]], vocab_size=5).dtype
+    dtype('int32')
+    """
     array = np.asarray(tokens)
     if array.ndim != 2 or not np.issubdtype(array.dtype, np.integer):
         raise ValueError(
@@ -54,243 +54,72 @@ def check_token_batch(name, tokens, vocab_size, low=0):
     return array.astype("int32")
 
 
-def _cached(model, key, factory):
-    per_model = _STEPPER_MODELS.setdefault(model, {})
-    if key not in per_model:
-        per_model[key] = factory()
-    return per_model[key]
+class Stepper:
+    """Runs one model a token at a time for ``generate`` (the stepper protocol).
 
+    A generating model declares its stepper in its registration
+    (``Capabilities(generation=..., stepper=MyStepper)``); ``generate``
+    calls ``MyStepper(model, max_length)``, then ``check_inputs`` once,
+    ``start`` once and ``step`` once per new token. Steppers read what they
+    need from ``zoo.model_params(model)`` (``self.params``) and reach layers
+    through the names their builder declares, never by guessing.
 
-def _predict(sub_model, inputs):
-    return sub_model.predict_on_batch(inputs)
+    A subclass sets ``vocab_size`` (logits width), ``stop_token`` (the id
+    that ends a row by default, or ``None``) and ``banned`` (ids never
+    generated), and implements:
 
+    - ``check_inputs(inputs)``: the checked int32 batch, else ValueError;
+    - ``start(inputs)``: ``(logits, state)`` for the first new token;
+    - ``step(state, token)``: ``(logits, state)`` after feeding ``token``.
 
-# --- steppers -------------------------------------------------------------------------------
+    ``logits`` is ``[batch, vocab_size]``; ``state`` is a dict of arrays
+    whose first axis is the batch (beam search reorders rows). Inference
+    sub-models come from ``build()``, which ``inference_models()`` calls
+    once per model.
 
+    Args:
+        model: a model from ``zoo.build`` or ``zoo.load``.
+        max_length: most new tokens per row.
 
-class _Seq2SeqTokens:
-    """Special tokens and vocabularies every seq2seq stepper reads from the config."""
+    >>> import zoo
+    >>> stepper = zoo.get_spec("lstm_lm").capabilities.stepper
+    >>> issubclass(stepper, zoo.generation.Stepper)
+    True
+    """
 
-    def __init__(self, model, max_length):
-        config = model.zoo_config
-        self.start_token = config["start_token"]
-        self.stop_token = config["end_token"]
-        self.vocab_size = config["target_vocab_size"]
-        self.source_vocab_size = config["source_vocab_size"]
-        self.banned = [PAD_ID, self.start_token]
-
-
-class RecurrentSeq2SeqStepper(_Seq2SeqTokens):
-    """Encoder once; then one token + carried state (+ attention memory) per step."""
-
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
-        self.encoder, self.decoder, self.state_names, self.attention = _cached(
-            model, "recurrent_seq2seq", lambda: self._build(model))
-
-    @staticmethod
-    def _build(model):
-        from zoo.model import code_layers, sub_model
-        from zoo.seq2seq import attend
-
-        cell = "lstm" if any(l.name == "decoder_lstm_0" for l in model.layers) else "gru"
-        names = [layer.name for layer in code_layers(model)]
-        attention = "code_memory" in names
-        state_names = [n for n in names if n != "code_memory"]
-        encoder = sub_model(model, {n: model.get_layer(n).output for n in names},
-                            name=f"{model.name}_encoder")
-        token = keras.Input((1,), dtype="int32", name="token")
-        states = {n: keras.Input(model.get_layer(n).output.shape[1:], name=n)
-                  for n in state_names}
-        x = model.get_layer("target_embedding")(token)
-        per_layer = 2 if cell == "lstm" else 1
-        new_states = {}
-        for i in range(len(state_names) // per_layer):
-            layer_states = state_names[i * per_layer:(i + 1) * per_layer]
-            outputs = model.get_layer(f"decoder_{cell}_{i}")(
-                x, initial_state=[states[n] for n in layer_states])
-            x = outputs[0]
-            new_states.update(zip(layer_states, outputs[1:]))
-        inputs = {"token": token, **states}
-        if attention:
-            memory_tensor = model.get_layer("code_memory").output
-            memory = keras.Input(memory_tensor.shape[1:], name="code_memory")
-            source = keras.Input((None,), dtype="int32", name="source_tokens")
-            mask = PaddingMask(name="step_source_mask")(source)
-            latent = model.get_layer("attention_combine").units
-            x = attend(x, memory, mask, None, latent, layer_of=model.get_layer)
-            inputs.update(code_memory=memory, source_tokens=source)
-        logits = model.get_layer("logits")(x)
-        decoder = keras.Model(inputs, {"logits": logits, **new_states},
-                              name=f"{model.name}_decoder_step")
-        return encoder, decoder, state_names, attention
-
-    def check_inputs(self, source):
-        return check_token_batch("source_tokens", source, self.source_vocab_size)
-
-    def start(self, source):
-        encoded = _predict(self.encoder, source)
-        state = {n: encoded[n] for n in self.state_names}
-        if self.attention:
-            state.update(code_memory=encoded["code_memory"], source_tokens=source)
-        return self.step(state, np.full(len(source), self.start_token, "int32"))
-
-    def step(self, state, token):
-        result = _predict(self.decoder, {"token": token[:, None], **state})
-        new_state = dict(state)
-        new_state.update({n: result[n] for n in self.state_names})
-        return np.asarray(result["logits"])[:, -1], new_state
-
-
-class TransformerSeq2SeqStepper(_Seq2SeqTokens):
-    """Encoder once; the decoder re-reads a fixed-size target buffer per step."""
-
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
-        config = model.zoo_config
-        self.max_source_length = config["max_source_length"]
-        if max_length + 1 > config["max_target_length"]:
-            raise ValueError(
-                f"`max_length` + 1 (the start token) must fit max_target_length="
-                f"{config['max_target_length']}. Received: max_length={max_length}")
-        self.width = max_length + 1
-        self.encoder, self.decoder = _cached(model, "transformer_seq2seq",
-                                             lambda: self._build(model))
-
-    @staticmethod
-    def _build(model):
-        from zoo.model import sub_model
-
-        encoder = sub_model(model, model.get_layer("code_memory").output,
-                            name=f"{model.name}_encoder")
-        target = keras.Input((None,), dtype="int32", name="target_tokens")
-        memory = keras.Input(model.get_layer("code_memory").output.shape[1:],
-                             name="code_memory")
-        source = keras.Input((None,), dtype="int32", name="source_tokens")
-        y = model.get_layer("target_embedding")(target)
-        y = model.get_layer("target_positions")(y)
-        target_mask = PaddingMask(name="step_target_mask")(target)
-        source_mask = PaddingMask(name="step_source_mask")(source)
-        i = 0
-        while any(layer.name == f"decoder_block_{i}" for layer in model.layers):
-            y = model.get_layer(f"decoder_block_{i}")(
-                y, context=memory, padding_mask=target_mask, context_mask=source_mask)
-            i += 1
-        logits = model.get_layer("logits")(model.get_layer("decoder_norm")(y))
-        decoder = keras.Model({"target_tokens": target, "code_memory": memory,
-                               "source_tokens": source}, logits,
-                              name=f"{model.name}_decoder")
-        return encoder, decoder
-
-    def check_inputs(self, source):
-        source = check_token_batch("source_tokens", source, self.source_vocab_size)
-        if source.shape[1] > self.max_source_length:
-            raise ValueError(f"The source is longer than max_source_length="
-                             f"{self.max_source_length}. Received: source_tokens with "
-                             f"{source.shape[1]} tokens per row")
-        return source
-
-    def start(self, source):
-        buffer = np.zeros((len(source), self.width), "int32")
-        buffer[:, 0] = self.start_token
-        state = {"target_tokens": buffer, "source_tokens": source,
-                 "code_memory": _predict(self.encoder, source)}
-        self.position = 0
-        return self._logits(state), state
-
-    def _logits(self, state):
-        return np.asarray(_predict(self.decoder, state))[:, self.position]
-
-    def step(self, state, token):
-        self.position += 1
-        buffer = state["target_tokens"].copy()
-        buffer[:, self.position] = token
-        state = {**state, "target_tokens": buffer}
-        return self._logits(state), state
-
-
-class LstmLmStepper:
-    """Prompt read once; then one token + carried LSTM states per step."""
-
-    def __init__(self, model, max_length):
-        self.vocab_size = model.zoo_config["vocab_size"]
-        self.start_token = None
-        self.stop_token = None
-        self.banned = [PAD_ID]
-        self.step_model, self.state_shapes = _cached(model, "lstm_lm",
-                                                     lambda: self._build(model))
-
-    @staticmethod
-    def _build(model):
-        tokens = keras.Input((None,), dtype="int32", name="tokens")
-        x = model.get_layer("token_embedding")(tokens)
-        inputs, outputs, shapes = {"tokens": tokens}, {}, {}
-        i = 0
-        while any(layer.name == f"lm_lstm_{i}" for layer in model.layers):
-            layer = model.get_layer(f"lm_lstm_{i}")
-            names = (f"h_{i}", f"c_{i}")
-            for n in names:
-                inputs[n] = keras.Input((layer.units,), name=n)
-                shapes[n] = layer.units
-            x, h, c = layer(x, initial_state=[inputs[n] for n in names])
-            outputs.update(zip(names, (h, c)))
-            i += 1
-        outputs["logits"] = model.get_layer("logits")(x)
-        return keras.Model(inputs, outputs, name=f"{model.name}_step"), shapes
-
-    def check_inputs(self, prompt):
-        return check_token_batch("prompt", prompt, self.vocab_size, low=1)
-
-    def start(self, prompt):
-        state = {n: np.zeros((len(prompt), units), "float32")
-                 for n, units in self.state_shapes.items()}
-        return self._run(state, prompt)
-
-    def _run(self, state, tokens):
-        result = _predict(self.step_model, {"tokens": tokens, **state})
-        return np.asarray(result["logits"])[:, -1], {n: result[n] for n in self.state_shapes}
-
-    def step(self, state, token):
-        return self._run(state, token[:, None])
-
-
-class GptStepper:
-    """The decoder re-reads a fixed-size buffer (prompt + room) per step."""
+    vocab_size = None
+    stop_token = None
+    banned = (PAD_ID,)
 
     def __init__(self, model, max_length):
         self.model = model
-        self.vocab_size = model.zoo_config["vocab_size"]
-        self.max_positions = model.zoo_config["max_length"]
         self.max_length = max_length
-        self.start_token = None
-        self.stop_token = None
-        self.banned = [PAD_ID]
+        self.params = model_params(model)
 
-    def check_inputs(self, prompt):
-        prompt = check_token_batch("prompt", prompt, self.vocab_size, low=1)
-        if prompt.shape[1] + self.max_length > self.max_positions:
-            raise ValueError(
-                f"Prompt length + max_length must fit the model's max_length="
-                f"{self.max_positions}. Received: a prompt of {prompt.shape[1]} tokens "
-                f"and max_length={self.max_length}")
-        return prompt
+    def build(self):
+        """The inference sub-models this stepper runs (sharing the model's layers)."""
+        return None
 
-    def start(self, prompt):
-        buffer = np.zeros((len(prompt), prompt.shape[1] + self.max_length), "int32")
-        buffer[:, :prompt.shape[1]] = prompt
-        self.position = prompt.shape[1] - 1
-        state = {"tokens": buffer}
-        return self._logits(state), state
+    def inference_models(self):
+        """``build()``'s result, built once per model and stepper class."""
+        per_model = _INFERENCE_MODELS.setdefault(self.model, {})
+        if type(self) not in per_model:
+            per_model[type(self)] = self.build()
+        return per_model[type(self)]
 
-    def _logits(self, state):
-        return np.asarray(_predict(self.model, state["tokens"]))[:, self.position]
+    @staticmethod
+    def predict(sub_model, inputs):
+        """One forward pass of ``sub_model`` on host arrays."""
+        return sub_model.predict_on_batch(inputs)
+
+    def check_inputs(self, inputs):
+        raise NotImplementedError
+
+    def start(self, inputs):
+        raise NotImplementedError
 
     def step(self, state, token):
-        self.position += 1
-        buffer = state["tokens"].copy()
-        buffer[:, self.position] = token
-        state = {"tokens": buffer}
-        return self._logits(state), state
+        raise NotImplementedError
 
 
 def _stepper_for(model, max_length):
@@ -372,7 +201,12 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
             ``temperature``/``top_k``/``beam_width``, token ids outside the
             vocabulary, or a prompt/source longer than the model allows.
 
-    >>> ids = zoo.generate(model, source, max_length=10, strategy="beam", beam_width=4)
+    >>> import zoo
+    >>> import numpy as np
+    >>> model = zoo.build("gpt_decoder", size="toy")
+    >>> zoo.generate(model, np.array([[3, 4]]), max_length=5, strategy="sample",
+    ...              seed=0).shape
+    (1, 5)
     """
     max_length = validation.positive_int("max_length", max_length)
     validation.choice("strategy", strategy, STRATEGIES)
@@ -402,7 +236,7 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
     logits, state = stepper.start(batch)
     for t in range(max_length):
         logits = np.array(logits, "float64")
-        logits[:, stepper.banned] = -np.inf
+        logits[:, list(stepper.banned)] = -np.inf
         token = _choose(logits, strategy, temperature, top_k, rng)
         output[:, t] = np.where(finished, PAD_ID, token)
         if stop_token is not None:
@@ -422,7 +256,7 @@ def _beam_search(stepper, batch, max_length, width, stop_token):
     finished = np.zeros((size, width), bool)
     for t in range(max_length):
         logits = np.array(logits, "float64")
-        logits[:, stepper.banned] = -np.inf  # renormalise over the allowed tokens
+        logits[:, list(stepper.banned)] = -np.inf  # renormalise over the allowed tokens
         log_probs = _log_softmax(logits).reshape(size, width, -1)
         vocab = log_probs.shape[-1]
         # A finished hypothesis only continues with padding, at no cost.

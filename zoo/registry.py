@@ -190,15 +190,39 @@ def register_model(name, *, family, task, inputs, outputs, description, citation
             is required.
         presets: optional ``{preset_name: {param: value}}``; each becomes its
             own registry entry sharing this builder, with those defaults.
-            A preset may also set ``description``, ``capabilities`` (a dict
-            of fields that differ) and ``sizes`` (size presets that differ).
+            A preset may also set any of ``PRESET_FIELDS`` (``description``,
+            ``task``, ``inputs``, ``outputs``, ``citation``, ``example_data``,
+            ``search_space``), ``capabilities`` (a dict of the fields that
+            differ) and ``sizes`` (size presets that differ; ``None`` drops
+            one of the base's).
 
-    Example:
+    Example (complete; afterwards ``zoo.build("tiny_autoencoder")`` works
+    like any other entry)::
 
-    >>> @register_model("tiny_mlp", family="classifier", task="classification",
-    ...                 inputs={...}, outputs={...}, description="...",
-    ...                 citation="...", compiler=compile_classifier)
-    ... def tiny_mlp(units=8): ...
+        import keras
+        from zoo import Capabilities, ZooModel, register_model
+
+        def compile_tiny(model, learning_rate=1e-3):
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+
+        @register_model(
+            "tiny_autoencoder", family="autoencoder", task="reconstruction",
+            inputs={"features": "float32 [batch, 8]"},
+            outputs={"reconstruction": "float32 [batch, 8]"},
+            description="One dense layer down to a code and one back up.",
+            citation="none", compiler=compile_tiny,
+            capabilities=Capabilities(input_kinds=("vectors",), decodable=True),
+            sizes={"toy": {"code_size": 2}})
+        def tiny_autoencoder(code_size=4):
+            '''A one-layer autoencoder.
+
+            Args:
+                code_size: width of the code.
+            '''
+            inputs = keras.Input((8,), name="features")
+            code = keras.layers.Dense(code_size, name="code")(inputs)
+            outputs = keras.layers.Dense(8, name="reconstruction")(code)
+            return ZooModel(inputs, outputs, name="tiny_autoencoder")
     """
     validation.choice("family", family, FAMILIES)
     if not isinstance(capabilities, Capabilities):
@@ -214,7 +238,9 @@ def register_model(name, *, family, task, inputs, outputs, description, citation
                     f"Builder {builder.__name__} must give every parameter a default. "
                     f"Received: {param.name} without one"
                 )
-        defaults = {**_keyword_params(builder), **_keyword_params(compiler, skip_first=True)}
+        # The builder's defaults win where the compile function shares a parameter
+        # (num_classes): the builder documents what the model is.
+        defaults = {**_keyword_params(compiler, skip_first=True), **_keyword_params(builder)}
         for size_name, values in sizes.items():
             _check_keys(f"{name} size preset {size_name!r}", values, defaults)
         base = ModelSpec(
@@ -233,20 +259,30 @@ def register_model(name, *, family, task, inputs, outputs, description, citation
     return decorator
 
 
+# Spec fields a preset may set besides parameter values and capabilities.
+PRESET_FIELDS = ("description", "task", "inputs", "outputs", "citation", "example_data",
+                 "search_space")
+
+
 def _preset(base, preset_name, values):
-    description = values.pop("description", base.description)
+    fields = {key: values.pop(key) for key in PRESET_FIELDS if key in values}
     capabilities = dataclasses.replace(base.capabilities, **values.pop("capabilities", {}))
     own_sizes = values.pop("sizes", {})
     _check_keys(base.name, values, base.defaults)
     sizes = {}
     for size_name in {**base.sizes, **own_sizes}:
+        if size_name in own_sizes and own_sizes[size_name] is None:
+            continue  # the preset drops a size of its base
         # Sizes of the base still apply where the preset sets the value itself.
         inherited = {k: v for k, v in base.sizes.get(size_name, {}).items() if k not in values}
         sizes[size_name] = {**inherited, **own_sizes.get(size_name, {})}
         _check_keys(f"{preset_name} size preset {size_name!r}", sizes[size_name], base.defaults)
+    if "toy" not in sizes:
+        raise ValueError(f"Preset {preset_name!r} cannot drop the 'toy' size. "
+                         f"Received: sizes={own_sizes!r}")
     return dataclasses.replace(
-        base, name=preset_name, defaults={**base.defaults, **values},
-        description=description, preset_of=base.name, capabilities=capabilities, sizes=sizes)
+        base, name=preset_name, defaults={**base.defaults, **values}, preset_of=base.name,
+        capabilities=capabilities, sizes=sizes, **fields)
 
 
 def _add(spec):
@@ -287,7 +323,7 @@ def get_spec(name):
 def list_models(pattern="*", family=None, task=None):
     """Registered names matching a shell-style ``pattern``, naturally sorted.
 
-    >>> list_models("*autoencoder*")
+    >>> list_models("dense_autoencoder*")
     ['dense_autoencoder', 'dense_autoencoder_mnist', 'dense_autoencoder_toy']
     """
     if family is not None:

@@ -128,8 +128,8 @@ def save(model, path, metadata=None, overwrite=False):
 
     >>> import zoo
     >>> model = zoo.build("dense_autoencoder_toy")
-    >>> digest = zoo.save(model, "/tmp/ae.keras", overwrite=True)
-    >>> zoo.load("/tmp/ae.keras").zoo_name
+    >>> digest = zoo.save(model, "ae.keras", overwrite=True)
+    >>> zoo.load("ae.keras").zoo_name
     'dense_autoencoder_toy'
     """
     path = pathlib.Path(path)

@@ -161,3 +161,54 @@ def noise(kind_name, kind, level_name, level):
 def seed(name, value):
     """``None`` (drawn from Keras' global seed) or an integer >= 0."""
     return None if value is None else non_negative_int(name, value)
+
+
+def sigmoid_for_bce(loss_name, loss, activation_name, activation):
+    """Binary cross-entropy needs outputs in [0, 1]: ``activation`` must then be ``sigmoid``."""
+    if loss == "bce" and activation != "sigmoid":
+        raise ValueError(f"{loss_name}='bce' needs outputs in [0, 1]: use "
+                         f"{activation_name}='sigmoid'. {_received(activation_name, activation)}")
+    return activation
+
+
+def halvable_image(name, shape, stages_name, stages):
+    """An image shape whose height and width ``len(stages)`` stride-2 stages halve exactly."""
+    scale = 2 ** len(stages)
+    if shape[0] % scale or shape[1] % scale:
+        raise ValueError(f"Height and width must be divisible by 2**len({stages_name}) = "
+                         f"{scale} (each convolution halves them). {_received(name, shape)}")
+    return shape
+
+
+def pooling_stages(name, stages, shape):
+    """Pooling stages (each halves height and width) that leave at least one pixel."""
+    if 2 ** len(stages) > min(shape[:2]):
+        raise ValueError(f"{len(stages)} pooling stages halve {tuple(shape[:2])} below one "
+                         f"pixel. {_received(name, stages)}")
+    return stages
+
+
+def patch_size(name, value, shape):
+    """A positive patch side that divides an image's height and width."""
+    value = positive_int(name, value)
+    if shape[0] % value or shape[1] % value:
+        raise ValueError(f"`{name}` must divide the image size {tuple(shape[:2])}. "
+                         f"{_received(name, value)}")
+    return value
+
+
+def finite_positive_float(name, value):
+    """A finite real number > 0 (a time budget, a scale); bools, NaN and inf are refused."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0
+            or value == float("inf")):
+        raise ValueError(f"`{name}` must be a finite number > 0. {_received(name, value)}")
+    return float(value)
+
+
+def positive_ints(**values):
+    """Several positive integers at once, in the order given.
+
+    >>> positive_ints(units=4, num_layers=2)
+    (4, 2)
+    """
+    return tuple(positive_int(name, value) for name, value in values.items())

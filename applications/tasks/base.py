@@ -15,8 +15,11 @@ import time
 from typing import Callable
 
 import zoo
+from zoo import validation as checks
 
 TASKS: dict[str, "Task"] = {}
+#: The registry size preset the tasks train (small enough for a CPU run).
+SIZE = "small"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +51,9 @@ class TaskData:
         train, validation, test: batched ``tf.data.Dataset``s of ``(x, y)``.
         build_overrides: parameters the data fixes for ``zoo.build`` (vocab
             sizes, input shapes, number of classes, ...).
-        model_defaults: the task's suggested model sizes (small enough for a
-            CPU run); ``build`` uses them, callers may ignore them.
+        task_params: model parameters that are part of the task's meaning
+            (a 2-D code for ``dim_reduction``, a small code for ``anomaly``);
+            they go over the model's registry size ``"small"`` (``SIZE``).
         metric: the headline metric name; ``higher_is_better`` says its
             direction.
         evaluate: ``evaluate(model) -> dict`` scores on ``test``; the dict
@@ -68,7 +72,7 @@ class TaskData:
     metric: str
     higher_is_better: bool
     scorer: Callable = dataclasses.field(repr=False)
-    model_defaults: dict = dataclasses.field(default_factory=dict)
+    task_params: dict = dataclasses.field(default_factory=dict)
     info: dict = dataclasses.field(default_factory=dict)
     extras: dict = dataclasses.field(default_factory=dict, repr=False)
 
@@ -76,14 +80,23 @@ class TaskData:
         """``{metric: value, ...}`` of ``model`` on the test split."""
         return self.scorer(model, self)
 
+    def suggested_params(self, model=None):
+        """The model's ``"small"`` registry size with the task's own parameters over it."""
+        spec = zoo.get_spec(model or self.model)
+        return {**_accepted(spec, _small(spec)), **_accepted(spec, self.task_params)}
+
     def build(self, model=None, **overrides):
-        """``zoo.build`` with the task's suggested sizes, the data's fixed
-        parameters, then ``overrides`` (which win)."""
+        """``zoo.build`` at the model's ``"small"`` size, then the task's parameters,
+        the data's fixed parameters and ``overrides`` (which win)."""
         name = model or self.model
         spec = zoo.get_spec(name)
-        params = {**_accepted(spec, self.model_defaults), **_accepted(spec, self.build_overrides),
+        params = {**_accepted(spec, self.task_params), **_accepted(spec, self.build_overrides),
                   **overrides}
-        return zoo.build(name, **params)
+        return zoo.build(name, size=SIZE if SIZE in spec.sizes else None, **params)
+
+
+def _small(spec):
+    return spec.size(SIZE) if SIZE in spec.sizes else {}
 
 
 def _accepted(spec, params):
@@ -141,19 +154,17 @@ class Task:
         model = model or self.default_model
         spec = self.check_model(model)
         info = self.check_dataset(dataset)
-        if limit is not None and (not isinstance(limit, int) or limit < 1):
-            raise ValueError(f"`limit` must be a positive integer or None. Received: "
-                             f"limit={limit!r}")
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
-                             f"batch_size={batch_size!r}")
+        if limit is not None:
+            checks.positive_int("limit", limit)
+        if batch_size is not None:
+            checks.positive_int("batch_size", batch_size)
         limit = info.default_limit if limit is None else limit
         request = LoadRequest(task=self, spec=spec, dataset=info, limit=limit, seed=seed,
                               data_dir=data_dir, batch_size=batch_size or self.default_batch_size,
                               download=download)
         data = self.loader(request)
         data.build_overrides = _accepted(spec, data.build_overrides)
-        data.model_defaults = _accepted(spec, data.model_defaults)
+        data.task_params = _accepted(spec, data.task_params)
         data.info = {"dataset": info.name, "source": info.source,
                      "description": info.description, **data.info}
         return data
@@ -288,12 +299,6 @@ def save_model(model, path, metadata):
 # --- the shared training run ----------------------------------------------------------------
 
 
-def _check_epochs(epochs):
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"--epochs must be >= 1. Received: epochs={epochs}")
-    return epochs
-
-
 def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0, limit=None,
              batch_size=None, data_dir=None, download=True, verbose="auto", **overrides):
     """Train ``model`` on a task end to end and write the run directory.
@@ -313,7 +318,7 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
     model = model or task.default_model
     task.check_model(model)
     task.check_dataset(dataset)
-    epochs = task.default_epochs if epochs is None else _check_epochs(epochs)
+    epochs = task.default_epochs if epochs is None else checks.positive_int("epochs", epochs)
     out = check_run_dir(out, task.name, model)
 
     started = time.perf_counter()

@@ -18,10 +18,9 @@ from applications import data as data_layer
 from applications import plots
 from applications.tasks import scoring
 from applications.tasks.base import DatasetInfo, TaskData, register_task
+from zoo.constants import UNLABELLED
 
-UNLABELLED = -1
 NODE_STEPS_PER_EPOCH = 10
-GRAPH_DEFAULTS = {"hidden_units": (32, 32), "learning_rate": 1e-2}
 
 
 def _networkx():
@@ -103,7 +102,7 @@ def load_node_classification(request):
         build_overrides={"num_features": graph["node_features"].shape[1],
                          "num_classes": int(labels.max()) + 1},
         metric="accuracy", higher_is_better=True, scorer=scoring.classification,
-        model_defaults={"hidden_units": (16, 16), "learning_rate": 1e-2},
+        task_params={"hidden_units": (16, 16)},
         info={"nodes": int(len(labels)), "edges": int(graph["edge_index"].shape[1] // 2),
               "labelled": {"train": int((train >= 0).sum()),
                            "validation": int((validation >= 0).sum()),
@@ -222,7 +221,6 @@ def load_graph_classification(request):
         build_overrides={"num_features": splits["train"][0][0]["node_features"].shape[1],
                          "num_classes": max(int(all_labels.max()) + 1, 2)},
         metric="accuracy", higher_is_better=True, scorer=scoring.classification,
-        model_defaults=dict(GRAPH_DEFAULTS),
         info={f"{k}_graphs": len(splits[k][0]) for k in keys} | {
             "graphs_per_batch": request.batch_size},
     )

@@ -24,8 +24,6 @@ IMAGE_DATASETS = [
     DatasetInfo("mnist", "tfds", "28x28 handwritten digits, 60k train / 10k test", False),
     DatasetInfo("fashion_mnist", "tfds", "28x28 clothing images, 60k train / 10k test", False),
 ]
-AUTOENCODER_DEFAULTS = {"hidden_units": (128,), "code_size": 16, "filters": (16, 32),
-                        "units": 64, "learning_rate": 2e-3}
 NOISE_LEVEL = 0.3
 EVAL_MOST = 2000  # test images scored and kept as arrays
 
@@ -52,9 +50,10 @@ def _image_parts(request):
 def _layout(spec, shape):
     """Input shape and the build parameters that fix it, for this model's input kind."""
     height, width = shape
-    if "images" in spec.inputs:
+    kinds = spec.capabilities.input_kinds
+    if "images" in kinds:
         return (height, width, 1), {"input_shape": (height, width, 1)}
-    if "series" in spec.inputs:
+    if "series" in kinds:
         return (height, width), {"timesteps": height, "features": width}
     return (height * width,), {"input_dim": height * width}
 
@@ -70,7 +69,7 @@ def _arrays(dataset, most=None):
 
 
 def _load_images(request, metric, scorer, noisy_training=False, normal_filter=None,
-                 model_defaults=None):
+                 task_params=None):
     parts, shape = _image_parts(request)
     input_shape, build = _layout(request.spec, shape)
     test_parts = parts["test"]
@@ -92,7 +91,7 @@ def _load_images(request, metric, scorer, noisy_training=False, normal_filter=No
         train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
         build_overrides=build, metric=metric, higher_is_better=metric in ("roc_auc",
                                                                           "knn_accuracy"),
-        scorer=scorer, model_defaults={**AUTOENCODER_DEFAULTS, **(model_defaults or {})},
+        scorer=scorer, task_params=dict(task_params or {}),
         info={"image_shape": list(shape), "input_shape": list(input_shape),
               "limit_per_split": request.limit},
         extras={"parts": parts, "shape": shape, "input_shape": input_shape,
@@ -101,11 +100,11 @@ def _load_images(request, metric, scorer, noisy_training=False, normal_filter=No
 
 
 def _autoencoder_spec(spec):
-    return any(key in spec.inputs for key in ("features", "images", "series"))
+    return bool({"vectors", "images", "series"} & set(spec.capabilities.input_kinds))
 
 
 def _is_vae(spec):
-    return "beta" in spec.defaults
+    return spec.capabilities.variational
 
 
 _AUTOENCODERS = dict(families=("autoencoder",), model_tasks=("reconstruction",),
@@ -163,7 +162,7 @@ def report_reconstructions(model, data, out, seed):
                                ("reconstructions", _images(reconstructed[picks],
                                                            data.extras["shape"]))],
                               out / "reconstructions.png")]
-    if _is_vae(zoo.get_spec(model.zoo_name)):
+    if _is_vae(zoo.spec_of(model)):
         files.append(_samples_plot(model, data, out, seed))
     return {"plots": files}
 
@@ -219,7 +218,7 @@ def report_denoising(model, data, out, seed):
     **_AUTOENCODERS,
 )
 def load_denoising(request):
-    own_noise = request.spec.defaults.get("noise") is not None
+    own_noise = request.spec.capabilities.denoising
     data = _load_images(request, "mse", score_denoising, noisy_training=not own_noise)
     data.info["training_noise"] = "model's own" if own_noise else f"pipeline, sd {NOISE_LEVEL}"
     return data
@@ -255,9 +254,7 @@ def report_generation(model, data, out, seed):
     requirement="a variational autoencoder", datasets=IMAGE_DATASETS,
 )
 def load_generation(request):
-    return _load_images(request, "loss", score_generation,
-                        model_defaults={"hidden_units": (128,), "code_size": 8,
-                                        "learning_rate": 2e-3})
+    return _load_images(request, "loss", score_generation, task_params={"code_size": 8})
 
 
 # --- anomaly detection ------------------------------------------------------------------------
@@ -317,7 +314,7 @@ def report_anomaly(model, data, out, seed):
 def load_anomaly(request):
     data = _load_images(request, "roc_auc", score_anomaly,
                         normal_filter=lambda image, label: label != ANOMALY_CLASS,
-                        model_defaults={"code_size": 8})
+                        task_params={"code_size": 8})
     data.info.update(anomaly_class=ANOMALY_CLASS, threshold_quantile=THRESHOLD_QUANTILE)
     return data
 
@@ -387,5 +384,5 @@ def report_dim_reduction(model, data, out, seed):
 )
 def load_dim_reduction(request):
     return _load_images(request, "knn_accuracy", score_dim_reduction,
-                        model_defaults={"code_size": 2, "code_activation": None,
-                                        "hidden_units": (128, 64)})
+                        task_params={"code_size": 2, "code_activation": None,
+                                     "hidden_units": (128, 64)})

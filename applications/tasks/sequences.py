@@ -12,11 +12,6 @@ from applications import generated
 from applications.tasks import scoring
 from applications.tasks.base import DatasetInfo, TaskData, register_task
 
-SEQ2SEQ_DEFAULTS = {"embedding_dim": 32, "latent_dim": 128, "learning_rate": 3e-3,
-                    "num_heads": 4, "ff_dim": 128, "num_layers": 1, "dropout": 0.0}
-TRANSFORMER_DEFAULTS = {"embedding_dim": 64, "num_heads": 4, "ff_dim": 128, "num_layers": 2,
-                        "dropout": 0.0, "learning_rate": 1e-3}
-
 # name -> (generator f(n, seed, exclude) -> (x, y, sources, targets), vocabulary, sizes)
 CHAR_TASKS = {
     "reversal": (generated.digit_reversal, generated.DIGITS, (10000, 500, 500)),
@@ -28,10 +23,6 @@ TRANSLATION_SETS = {
     "ted_hrlr_translate/pt_to_en": ("pt", "en", {"train": "train", "validation": "validation",
                                                  "test": "test"}),
 }
-
-
-def _model_defaults(spec):
-    return dict(TRANSFORMER_DEFAULTS if spec.name.startswith("transformer") else SEQ2SEQ_DEFAULTS)
 
 
 def _char_data(request, name):
@@ -58,7 +49,7 @@ def _char_data(request, name):
         validation=data_layer.from_arrays(x_val, y_val, batch),
         test=data_layer.from_arrays(x_test, y_test, batch),
         build_overrides=build, metric="exact_match", higher_is_better=True,
-        scorer=scoring.sequence_to_sequence, model_defaults=_model_defaults(request.spec),
+        scorer=scoring.sequence_to_sequence,
         info={"train_size": sizes[0], "validation_size": sizes[1], "test_size": sizes[2],
               "vocabulary": vocab.alphabet},
         extras={"decode_source": vocab.decode, "decode_target": vocab.decode,
@@ -126,7 +117,6 @@ def _tfds_translation(request, name, max_tokens=8000, source_length=40, target_l
                          "max_source_length": source_length,
                          "max_target_length": target_length + 2},
         metric="bleu", higher_is_better=True, scorer=scoring.sequence_to_sequence,
-        model_defaults=_model_defaults(request.spec),
         info={"limit_per_split": request.limit, "max_tokens": max_tokens,
               "source_length": source_length, "target_length": target_length},
         extras={"decode_source": WordDecoder(source_vec.get_vocabulary()),

@@ -14,10 +14,6 @@ from applications import generated
 from applications.tasks import scoring
 from applications.tasks.base import DatasetInfo, TaskData, register_task
 
-CLASSIFIER_DEFAULTS = {"embedding_dim": 32, "units": 32, "filters": (64, 64), "kernel_size": 3,
-                       "num_heads": 2, "ff_dim": 64, "num_layers": 1, "dropout": 0.0,
-                       "learning_rate": 3e-3}
-
 
 def _split_lists(items, labels, seed, sizes):
     """Shuffle-split parallel lists into len(sizes) consecutive parts."""
@@ -55,7 +51,7 @@ def _sentiment_generated(request):
     description="Binary sentiment of text with a token classifier: generated reviews "
                 "with negation offline, IMDB reviews from tfds. Scored by test accuracy.",
     families=("classifier",), model_tasks=("classification",),
-    accepts=lambda spec: "tokens" in spec.inputs,
+    accepts=lambda spec: "tokens" in spec.capabilities.input_kinds,
     requirement="a classifier over token ids",
     default_model="cnn1d_classifier", default_epochs=4,
     datasets=[DatasetInfo("generated_reviews", "generated",
@@ -84,8 +80,7 @@ def load_sentiment(request):
         train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
         build_overrides={"vocab_size": vectorizer.vocabulary_size(), "num_classes": 2,
                          "max_length": length, "input_type": "tokens"},
-        metric="accuracy", higher_is_better=True, scorer=scoring.classification,
-        model_defaults=dict(CLASSIFIER_DEFAULTS), info=info,
+        metric="accuracy", higher_is_better=True, scorer=scoring.classification, info=info,
         extras={"vocabulary": vectorizer.get_vocabulary()},
     )
 
@@ -151,8 +146,7 @@ def load_tagging(request):
         train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
         build_overrides={"vocab_size": vectorizer.vocabulary_size(),
                          "num_tags": len(generated.NER_TAGS), "max_length": length},
-        metric="accuracy", higher_is_better=True, scorer=scoring.classification,
-        model_defaults=dict(CLASSIFIER_DEFAULTS), info=info,
+        metric="accuracy", higher_is_better=True, scorer=scoring.classification, info=info,
         extras={"vocabulary": vectorizer.get_vocabulary()},
     )
 
@@ -167,11 +161,6 @@ def bundled_english_text():
 
     folder = pathlib.Path(sklearn.datasets.__file__).parent / "descr"
     return "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.rst")))
-
-
-LM_DEFAULTS = {"embedding_dim": 32, "units": 128, "learning_rate": 5e-3}
-GPT_DEFAULTS = {"embedding_dim": 64, "num_heads": 4, "ff_dim": 256, "num_layers": 2,
-                "dropout": 0.0, "learning_rate": 1e-3}
 
 
 def decode_characters(vocabulary, ids):
@@ -247,7 +236,6 @@ def load_text_generation(request, length=64):
         train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
         build_overrides={"vocab_size": len(vocabulary), "max_length": length},
         metric="perplexity", higher_is_better=False, scorer=scoring.language_model,
-        model_defaults=dict(GPT_DEFAULTS if request.spec.name == "gpt_decoder" else LM_DEFAULTS),
         info={"characters": {k: v if isinstance(v, int) else len(v)
                              for k, v in texts.items()},
               "sequence_length": length, "vocabulary_size": len(vocabulary)},

@@ -47,17 +47,5 @@ def test_release_0_1_file_loads_with_the_same_outputs(name):
     for got, want in pairs:
         np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
     zoo.encoder(model)  # the code layers are still found
+    # Generation from these files: tests/zoo/test_generation_legacy.py.
 
-
-@pytest.mark.parametrize("name", [n for n in NAMES
-                                  if zoo.get_spec(n).capabilities.generation is not None])
-def test_release_0_1_generators_still_generate(name):
-    model = zoo.load(FIXTURES / f"{name}.keras")
-    with np.load(FIXTURES / f"{name}.npz") as stored:
-        arrays = dict(stored)
-    if zoo.get_spec(name).capabilities.generation == "seq2seq":
-        prompt = arrays["x__source_tokens"][:, :3]
-    else:
-        prompt = np.maximum(arrays["x"][:, :2], 1)
-    ids = zoo.generate(model, prompt, max_length=3)
-    assert ids.shape == (len(prompt), 3) and ids.dtype == np.int32

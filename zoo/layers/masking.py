@@ -9,20 +9,23 @@ left out of pooling in any architecture.
 import keras
 from keras import ops
 
+from zoo import validation
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class PaddingMask(keras.layers.Layer):
     """Boolean mask ``[batch, length]``: True where ``tokens != pad_id``.
 
     Args:
-        pad_id: the padding token id (default 0).
+        pad_id: the padding token id (an integer >= 0, default 0).
 
-    >>> PaddingMask()(np.array([[5, 3, 0]]))  # [[True, True, False]]
+    >>> keras.ops.convert_to_numpy(PaddingMask()(np.array([[5, 3, 0]]))).tolist()
+    [[True, True, False]]
     """
 
     def __init__(self, pad_id=0, **kwargs):
         super().__init__(**kwargs)
-        self.pad_id = pad_id
+        self.pad_id = validation.non_negative_int("pad_id", pad_id)
 
     def call(self, tokens):
         return ops.not_equal(tokens, self.pad_id)
@@ -45,7 +48,9 @@ class ZeroMasked(keras.layers.Layer):
     ``"same"``-padded convolution sees the same neighbourhood at the end of
     a sequence whether it is followed by padding or not.
 
-    >>> y = ZeroMasked()([x, mask])  # x: [B, T, C], mask: [B, T]
+    >>> x, mask = np.ones((1, 3, 2), "float32"), np.array([[True, True, False]])
+    >>> keras.ops.convert_to_numpy(ZeroMasked()([x, mask]))[0].tolist()
+    [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]]
     """
 
     def call(self, inputs):
@@ -63,14 +68,17 @@ class MaskedGlobalPooling1D(keras.layers.Layer):
     Args:
         mode: ``"mean"`` or ``"max"``.
 
-    >>> pooled = MaskedGlobalPooling1D("max")([x, mask])  # [B, C]
+    >>> x = np.array([[[1.0], [3.0], [100.0]]], "float32")  # the last step is padding
+    >>> mask = np.array([[True, True, False]])
+    >>> keras.ops.convert_to_numpy(MaskedGlobalPooling1D("mean")([x, mask])).tolist()
+    [[2.0]]
+    >>> keras.ops.convert_to_numpy(MaskedGlobalPooling1D("max")([x, mask])).tolist()
+    [[3.0]]
     """
 
     def __init__(self, mode="mean", **kwargs):
         super().__init__(**kwargs)
-        if mode not in ("mean", "max"):
-            raise ValueError(f"`mode` must be 'mean' or 'max'. Received: mode={mode!r}")
-        self.mode = mode
+        self.mode = validation.choice("mode", mode, ("mean", "max"))
 
     def call(self, inputs, mask=None):
         # ``mask`` is Keras' implicit mask, if one arrives; the explicit

@@ -1,0 +1,128 @@
+"""zoo/models/autoencoder/inference.py: decoder, sample, reconstruction_error."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from tests.harness import to_numpy
+from zoo.models.autoencoder import VariationalAutoencoder
+
+AUTOENCODERS = ["dense_autoencoder", "conv_autoencoder", "lstm_autoencoder", "vae", "conv_vae"]
+
+
+def toy(name, **overrides):
+    return zoo.build(name, size="toy", **overrides)
+
+
+def toy_data(model, n=6, seed=0):
+    return zoo.spec_of(model).example_data(zoo.model_params(model), n, seed)[0]
+
+
+@pytest.mark.parametrize("name", AUTOENCODERS)
+@pytest.mark.parametrize("loss", ["mse", "mae", "bce"])
+def test_every_reconstruction_loss_is_a_choice(name, loss):
+    overrides = {"output_activation": "sigmoid"} if loss == "bce" else {}
+    model = toy(name, reconstruction_loss=loss, **overrides)
+    assert model.zoo_config["reconstruction_loss"] == loss
+    if zoo.spec_of(model).capabilities.variational:  # trained in the VAE tests
+        assert model.reconstruction_loss == loss and model.loss is None
+    else:
+        assert type(model.loss) is type(zoo.losses.reconstruction_loss(loss))
+
+
+@pytest.mark.parametrize("name", AUTOENCODERS + ["denoising_autoencoder"])
+def test_decoder_of_encoder_is_the_model(name):
+    model = toy(name)
+    x = toy_data(model)
+    dec = zoo.decoder(model)
+    assert dec.inputs[0].name == "code"
+    code = zoo.encoder(model)(x)
+    np.testing.assert_allclose(to_numpy(dec(code)), to_numpy(model(x)), atol=1e-5)
+    # Weights are shared: the decoder holds the model's own variables.
+    model_ids = {id(w) for w in model.weights}
+    assert dec.weights and all(id(w) in model_ids for w in dec.weights)
+
+
+def test_decoder_needs_a_single_code_autoencoder():
+    seq = toy("lstm_seq2seq")
+    assert not zoo.spec_of(seq).capabilities.decodable
+    with pytest.raises(ValueError, match=r"Received: model='lstm_seq2seq'$"):
+        zoo.decoder(seq)
+    inputs = keras.Input((3,))
+    plain = keras.Model(inputs, keras.layers.Dense(3)(inputs), name="plain")
+    with pytest.raises(ValueError, match=r"Received: model='plain'$"):
+        zoo.decoder(plain)
+    with pytest.raises(TypeError, match=r"Received: model=42$"):
+        zoo.decoder(42)
+
+
+def test_decoder_of_a_plain_keras_autoencoder_starts_at_its_code_layer():
+    inputs = keras.Input((4,))
+    code = keras.layers.Dense(2, name="code")(inputs)
+    plain = keras.Model(inputs, keras.layers.Dense(4, name="out")(code), name="plain_ae")
+    x = np.random.default_rng(0).uniform(size=(3, 4)).astype("float32")
+    dec = zoo.decoder(plain)
+    assert dec.input_shape == (None, 2)
+    np.testing.assert_allclose(to_numpy(dec(zoo.encoder(plain)(x))), to_numpy(plain(x)),
+                               atol=1e-6)
+
+
+def test_loaded_vae_still_decodes_from_z(tmp_path):
+    model = toy("vae", seed=0, compile=False)
+    zoo.save(model, tmp_path / "vae.keras")
+    loaded = zoo.load(tmp_path / "vae.keras")
+    assert type(loaded) is VariationalAutoencoder
+    np.testing.assert_allclose(zoo.sample(loaded, 3, seed=4), zoo.sample(model, 3, seed=4),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["vae", "conv_vae"])
+def test_sample_has_the_data_shape_and_follows_its_seed(name):
+    model = toy(name)
+    x = toy_data(model)
+    samples = zoo.sample(model, 7, seed=11)
+    assert samples.shape == (7,) + x.shape[1:] and samples.dtype == np.float32
+    assert np.isfinite(samples).all() and samples.min() >= 0 and samples.max() <= 1
+    np.testing.assert_array_equal(samples, zoo.sample(model, 7, seed=11))
+    assert not np.allclose(samples, zoo.sample(model, 7, seed=12))
+
+
+def test_sample_rejects_bad_arguments():
+    with pytest.raises(ValueError, match=r"variational autoencoder \(registered: .*'conv_vae', "
+                                         r"'vae'\)\. Received: model='dense_autoencoder'$"):
+        zoo.sample(zoo.build("dense_autoencoder_toy"), 3)
+    vae = toy("vae")
+    with pytest.raises(ValueError, match=r"Received: n=0$"):
+        zoo.sample(vae, 0)
+    with pytest.raises(ValueError, match=r"Received: seed=-5$"):
+        zoo.sample(vae, 2, seed=-5)
+
+
+@pytest.mark.parametrize("name", ["dense_autoencoder", "conv_autoencoder", "lstm_autoencoder",
+                                  "vae"])
+def test_reconstruction_error_is_one_score_per_sample(name):
+    model = toy(name)
+    x = toy_data(model, n=9)
+    error = zoo.reconstruction_error(model, x, batch_size=4)
+    difference = to_numpy(model(x)) - x
+    assert error.shape == (9,) and error.dtype == np.float32
+    np.testing.assert_allclose(error, (difference ** 2).reshape(9, -1).mean(1), rtol=1e-5)
+    np.testing.assert_allclose(zoo.reconstruction_error(model, x, metric="mae"),
+                               np.abs(difference).reshape(9, -1).mean(1), rtol=1e-5)
+
+
+def test_reconstruction_error_rejects_bad_arguments():
+    model = zoo.build("dense_autoencoder_toy")
+    with pytest.raises(ValueError, match=r"Received: x with shape \(3, 5\)$"):
+        zoo.reconstruction_error(model, np.zeros((3, 5)))
+    with pytest.raises(ValueError, match=r"Received: x with shape \(4,\)$"):
+        zoo.reconstruction_error(model, np.zeros(4))
+    with pytest.raises(ValueError, match=r"Received: metric='rmse'$"):
+        zoo.reconstruction_error(model, np.zeros((3, 4)), metric="rmse")
+    with pytest.raises(ValueError, match=r"Received: batch_size=0$"):
+        zoo.reconstruction_error(model, np.zeros((3, 4)), batch_size=0)
+    with pytest.raises(ValueError, match=r"Received: model='lstm_seq2seq'$"):
+        zoo.reconstruction_error(toy("lstm_seq2seq"), np.zeros((3, 4)))
+    with pytest.raises(TypeError, match=r"Received: model='model'$"):
+        zoo.reconstruction_error("model", np.zeros((3, 4)))

@@ -1,0 +1,51 @@
+"""Learned position embeddings for Transformer inputs."""
+
+import keras
+from keras import ops
+
+from zoo import validation
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class PositionEmbedding(keras.layers.Layer):
+    """Adds a learned embedding of each position to ``[batch, length, dim]``.
+
+    Positions are computed inside the layer (not frozen into the graph when
+    the model is wired), so the model trains on every backend.
+
+    Args:
+        max_length: the longest sequence the layer accepts.
+
+    >>> layer = PositionEmbedding(max_length=8)
+    >>> keras.ops.shape(layer(np.zeros((2, 5, 4), "float32")))
+    (2, 5, 4)
+    >>> tuple(layer.embeddings.shape)
+    (8, 4)
+    """
+
+    def __init__(self, max_length, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = validation.positive_int("max_length", max_length)
+
+    def _check_length(self, length, shape):
+        if isinstance(length, int) and length > self.max_length:
+            raise ValueError(f"Sequences of length {length} exceed max_length={self.max_length}. "
+                             f"Received: input_shape={tuple(shape)}")
+
+    def build(self, input_shape):
+        self._check_length(input_shape[1], input_shape)
+        self.embeddings = self.add_weight(
+            shape=(self.max_length, input_shape[-1]), initializer="glorot_uniform",
+            name="embeddings")
+
+    def call(self, x):
+        length = ops.shape(x)[1]
+        self._check_length(length, ops.shape(x))
+        positions = ops.cast(self.embeddings[:length], x.dtype)
+        return x + ops.expand_dims(positions, 0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_length": self.max_length}

@@ -1,0 +1,186 @@
+"""The message-passing base every graph convolution of the zoo builds on.
+
+Inside a model a graph batch is a disjoint union of graphs:
+
+- node states ``[num_nodes, channels]`` (or ``[num_nodes, heads, channels]``);
+- ``edge_index`` int32 ``[2, num_edges]``: row 0 holds the source node of
+  each edge, row 1 its target; messages flow from source to target, so a
+  node aggregates over its *incoming* edges (list both directions for an
+  undirected graph);
+- optional ``edge_weight`` float ``[num_edges]``.
+
+One layer step is ``propagate``: ``message`` (one message per edge, by
+default the source state scaled by the edge weight), ``aggregate`` (per
+target node with ``keras.ops.segment_sum`` / ``segment_max``; the mean is
+the sum over the summed weights) and ``update`` (the new node state from
+the aggregate and the old state). Subclasses override those hooks. The
+number of segments comes from a static shape (the node count), so models
+compile under JAX.
+"""
+
+import keras
+from keras import ops
+
+from zoo import validation
+
+AGGREGATIONS = ("sum", "mean", "max")
+
+
+def num_rows(x):
+    """Static row count where known (JAX, torch, shaped TF), else a tensor."""
+    return ops.shape(x)[0]
+
+
+def scale(values, weights):
+    """``values`` ``[E, ...]`` times per-edge ``weights`` (``[E]`` or ``[E, H]``),
+    broadcast over the trailing axes of ``values``."""
+    for _ in range(len(values.shape) - len(weights.shape)):
+        weights = ops.expand_dims(weights, -1)
+    return values * ops.cast(weights, values.dtype)
+
+
+def segment_reduce(values, segment_ids, num_segments, mode="sum", weights=None):
+    """Sum, mean or max of ``values`` ``[E, ...]`` per segment; empty segments give zeros.
+
+    ``weights`` (``[E]``, optional) are the weights the values already carry:
+    the mean divides by their sum per segment instead of the count.
+    """
+    validation.choice("mode", mode, AGGREGATIONS)
+    if mode == "sum":
+        return ops.segment_sum(values, segment_ids, num_segments=num_segments)
+    if weights is None or mode == "max":
+        weights = ops.ones(ops.shape(segment_ids), dtype=values.dtype)
+    count = ops.segment_sum(weights, segment_ids, num_segments=num_segments)
+    count = ops.reshape(count, (-1,) + (1,) * (len(values.shape) - 1))
+    if mode == "max":
+        pooled = ops.segment_max(values, segment_ids, num_segments=num_segments)
+        return ops.where(count > 0, pooled, 0.0)
+    total = ops.segment_sum(values, segment_ids, num_segments=num_segments)
+    return ops.where(count > 0, total / ops.where(count > 0, count, 1.0), 0.0)
+
+
+def segment_softmax(scores, segment_ids, num_segments):
+    """Softmax of per-edge ``scores`` ``[E, ...]`` over the edges of each segment.
+
+    The per-segment maximum is subtracted before ``exp`` (it cancels, so it
+    carries no gradient): scores in the thousands stay finite.
+    """
+    scores = ops.convert_to_tensor(scores)
+    peak = ops.stop_gradient(ops.segment_max(scores, segment_ids, num_segments=num_segments))
+    scores = ops.exp(scores - ops.take(peak, segment_ids, axis=0))
+    total = ops.segment_sum(scores, segment_ids, num_segments=num_segments)
+    return scores / ops.take(total, segment_ids, axis=0)
+
+
+def add_self_loops(source, target, edge_weight, num_nodes):
+    """Edges ``i -> i`` appended for every node (weight 1 where there are weights)."""
+    nodes = ops.arange(num_nodes, dtype="int32")
+    source, target = ops.concatenate([source, nodes]), ops.concatenate([target, nodes])
+    if edge_weight is not None:
+        edge_weight = ops.concatenate([edge_weight, ops.ones((num_nodes,), edge_weight.dtype)])
+    return source, target, edge_weight
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MessagePassing(keras.layers.Layer):
+    """Base of the graph convolutions: ``[node_states, edge_index(, edge_weight)] -> [N, units]``.
+
+    ``call`` splits the inputs and runs ``propagate``: ``message`` ->
+    ``aggregate`` (``self.aggregation``: ``"sum"``, ``"mean"`` or ``"max"``)
+    -> ``update``. A subclass sets ``aggregation``, creates its weights in
+    ``build`` (``self._kernel``, ``self._bias``) and overrides the hooks it
+    needs; ``self._finish`` adds the bias and applies the activation.
+
+    Args:
+        units: output channels.
+        activation: activation name or callable (default linear).
+        use_bias: add a bias.
+        kernel_initializer, bias_initializer: Keras initializers.
+
+    >>> import zoo
+    >>> import numpy as np
+    >>> from zoo.models.graph.layers import MessagePassing
+    >>> x = np.eye(3, dtype="float32")
+    >>> edges = np.array([[0, 1], [2, 2]], "int32")  # 0 -> 2 and 1 -> 2
+    >>> np.asarray(MessagePassing(3)([x, edges]))[2].tolist()  # the plain sum
+    [1.0, 1.0, 0.0]
+    """
+
+    aggregation = "sum"
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.units = validation.positive_int("units", units)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = validation.boolean("use_bias", use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    # --- weights and output ---
+
+    def _kernel(self, name, shape):
+        return self.add_weight(name=name, shape=shape, initializer=self.kernel_initializer)
+
+    def _bias(self, name="bias", size=None):
+        if not self.use_bias:
+            return None
+        return self.add_weight(name=name, shape=(size or self.units,),
+                               initializer=self.bias_initializer)
+
+    def _finish(self, x, bias):
+        if bias is not None:
+            x = x + bias
+        return self.activation(x) if self.activation is not None else x
+
+    # --- inputs ---
+
+    def split_inputs(self, inputs):
+        """``(node_states, source, target, edge_weight or None)`` from the layer inputs."""
+        if not isinstance(inputs, (list, tuple)) or len(inputs) not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__} takes [node_states, edge_index] or [node_states, "
+                f"edge_index, edge_weight]. Received: inputs={inputs!r}")
+        x, edge_index = inputs[0], ops.cast(inputs[1], "int32")
+        weight = inputs[2] if len(inputs) > 2 else None
+        weight = None if weight is None else ops.cast(weight, x.dtype)
+        return x, edge_index[0], edge_index[1], weight
+
+    # --- the hooks ---
+
+    def message(self, states, source, target, edge_weight, training=False):
+        """One message per edge, ``[E, ...]``: the source state times the edge weight."""
+        messages = ops.take(states, source, axis=0)
+        return messages if edge_weight is None else scale(messages, edge_weight)
+
+    def aggregate(self, messages, target, num_nodes, edge_weight):
+        """Messages reduced per target node with ``self.aggregation`` (a weighted
+        mean divides by the summed weights of each node's incoming edges)."""
+        return segment_reduce(messages, target, num_nodes, self.aggregation, edge_weight)
+
+    def update(self, aggregated, states, training=False):
+        """The new node states from the aggregate and the old states."""
+        return aggregated
+
+    def propagate(self, states, source, target, edge_weight=None, training=False):
+        """``update(aggregate(message(...)), states)`` over the edges ``source -> target``."""
+        messages = self.message(states, source, target, edge_weight, training=training)
+        aggregated = self.aggregate(messages, target, num_rows(states), edge_weight)
+        return self.update(aggregated, states, training=training)
+
+    def call(self, inputs, training=False):
+        x, source, target, weight = self.split_inputs(inputs)
+        return self.propagate(x, source, target, weight, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
