@@ -42,6 +42,7 @@ spaces, registration), one file per model (``gcn.py``, ``gat.py``, ``sage.py``,
 """
 
 from zoo.models.graph import autoencoder, gat, gcn, gin, sage  # noqa: F401  (registers)
+from zoo.models.graph import gatv2  # noqa: F401
 from zoo.models.graph.data import (batch_graphs, check_graph_batch, from_networkx,  # noqa: F401
                                    split_node_values, to_networkx, unbatch_graphs)
 from zoo.models.graph.model import GraphModel  # noqa: F401
