@@ -70,29 +70,19 @@ class Case:
         return dict(self.shape[size])
 
 
-CASES = {
-    "classifier": Case(
-        "classifier", "lstm_classifier",
-        shape={"full": {"length": 64}, "tiny": {"length": 7}},
-        sample="token sequence (padded, 50-100% real tokens)"),
-    "autoencoder": Case(
-        "autoencoder", "conv_autoencoder",
-        shape={"full": {}, "tiny": {}},
-        sample="28x28x1 image"),
-    "decoder": Case(
-        "decoder", "gpt_decoder",
-        shape={"full": {"length": 64}, "tiny": {"length": 8}},
-        sample="token sequence (padded, 50-100% real tokens)"),
-    "seq2seq": Case(
-        "seq2seq", "lstm_seq2seq",
-        shape={"full": {"source_length": 16, "target_length": 16},
-               "tiny": {"source_length": 5, "target_length": 4}},
-        sample="source/target pair (teacher forcing)"),
-    "graph": Case(
-        "graph", "gcn",
-        shape={"full": {"num_nodes": 128}, "tiny": {"num_nodes": 6}},
-        sample="graph (128 nodes, 384 directed edge pairs)"),
-}
+_TOKENS = "token sequence (padded, 50-100% real tokens)"
+# family, model, data sizes per size, what one sample is.
+CASES = {case.family: case for case in (
+    Case("classifier", "lstm_classifier", {"full": {"length": 64}, "tiny": {"length": 7}},
+         _TOKENS),
+    Case("autoencoder", "conv_autoencoder", {"full": {}, "tiny": {}}, "28x28x1 image"),
+    Case("decoder", "gpt_decoder", {"full": {"length": 64}, "tiny": {"length": 8}}, _TOKENS),
+    Case("seq2seq", "lstm_seq2seq", {"full": {"source_length": 16, "target_length": 16},
+                                     "tiny": {"source_length": 5, "target_length": 4}},
+         "source/target pair (teacher forcing)"),
+    Case("graph", "gcn", {"full": {"num_nodes": 128}, "tiny": {"num_nodes": 6}},
+         "graph (128 nodes, 384 directed edge pairs)"),
+)}
 
 
 def get_case(family):

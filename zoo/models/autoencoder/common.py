@@ -137,9 +137,12 @@ def autoencoder(inputs, encode, decode, *, code_size, code_activation, output_ac
     if noise is not None:
         noise_level = validation.noise("noise", noise, "noise_level", noise_level)
         x = CorruptionNoise(noise, noise_level, seed=seed, name="noise")(x)
+    # The encoder's layers are made before the code layer: layers draw their
+    # initial weights' seeds in the order they are made.
+    features = encode(x)
     regularizer = keras.regularizers.L1(code_l1) if code_l1 else None
     code = layers.Dense(code_size, activation=code_activation, activity_regularizer=regularizer,
-                        name=CODE_LAYER_NAME)(encode(x))
+                        name=CODE_LAYER_NAME)(features)
     return ZooModel(inputs, decode(code, output_activation), name=name)
 
 
