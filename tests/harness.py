@@ -408,3 +408,35 @@ def check_capabilities(spec, model, x, params):
         noisy = _leaves(model(x, training=True))
         assert any(not np.allclose(a, b) for a, b in zip(clean, noisy)), (
             f"{spec.name}: declared denoising but training=True changes nothing")
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+
+def register_renamed_copy(original, renamed):
+    """Register a copy of ``original``'s builder, another function, under ``renamed``.
+
+    The copy has the same signature, defaults and spec fields but another
+    ``__name__``: whatever works for ``original`` must work for ``renamed``
+    unless some code dispatches on names. Remove it with
+    ``zoo.unregister_model(renamed)``.
+    """
+    spec = zoo.get_spec(original)
+    builder = spec.builder
+
+    def copied_builder(**params):
+        return builder(**params)
+
+    signature = inspect.signature(builder)
+    copied_builder.__signature__ = signature.replace(parameters=[
+        param.replace(default=spec.defaults[param.name])
+        for param in signature.parameters.values()])
+    copied_builder.__doc__ = builder.__doc__
+    assert copied_builder.__name__ != builder.__name__
+    zoo.register_model(
+        renamed, family=spec.family, task=spec.task, inputs=spec.inputs,
+        outputs=spec.outputs, description=spec.description, citation=spec.citation,
+        compiler=spec.compiler, capabilities=spec.capabilities, sizes=spec.sizes,
+        search_space=spec.search_space, example_data=spec.example_data,
+    )(copied_builder)
+    return spec

@@ -5,7 +5,6 @@ registry name is offered by the tasks its capabilities fit, and trains,
 scores and saves end to end exactly like the original.
 """
 
-import inspect
 import json
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 
 import zoo
 from applications import tasks
+from tests.harness import register_renamed_copy
 
 # task -> registry entry whose builder is copied (one per declared ability the tasks read)
 CASES = {"reconstruction": "dense_autoencoder", "generation": "vae",
@@ -20,31 +20,11 @@ CASES = {"reconstruction": "dense_autoencoder", "generation": "vae",
          "text_generation": "gpt_decoder"}
 
 
-def _register_copy(original, renamed):
-    spec = zoo.get_spec(original)
-    builder = spec.builder
-
-    def copied_builder(**params):
-        return builder(**params)
-
-    signature = inspect.signature(builder)
-    copied_builder.__signature__ = signature.replace(parameters=[
-        param.replace(default=spec.defaults[param.name])
-        for param in signature.parameters.values()])
-    assert copied_builder.__name__ != builder.__name__
-    zoo.register_model(
-        renamed, family=spec.family, task=spec.task, inputs=spec.inputs,
-        outputs=spec.outputs, description=spec.description, citation=spec.citation,
-        compiler=spec.compiler, capabilities=spec.capabilities, sizes=spec.sizes,
-        search_space=spec.search_space, example_data=spec.example_data,
-    )(copied_builder)
-
-
 @pytest.fixture(scope="module")
 def renamed():
     names = {task: f"renamed_{original}" for task, original in CASES.items()}
     for task, name in names.items():
-        _register_copy(CASES[task], name)
+        register_renamed_copy(CASES[task], name)
     yield names
     for name in names.values():
         zoo.unregister_model(name)

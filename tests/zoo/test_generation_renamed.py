@@ -6,45 +6,22 @@ spec fields), then generates with it and extracts its encoder; the copies
 are unregistered when the module's tests end.
 """
 
-import inspect
 
 import numpy as np
 import pytest
 
 import zoo
+from tests.harness import register_renamed_copy
 
 ORIGINALS = ["lstm_seq2seq", "attention_seq2seq", "transformer_seq2seq", "lstm_lm",
              "gpt_decoder"]
-
-
-def register_copy(original, renamed):
-    """Register a copy of ``original``'s builder (another function) as ``renamed``."""
-    spec = zoo.get_spec(original)
-    builder = spec.builder
-
-    def copied_builder(**params):
-        return builder(**params)
-
-    signature = inspect.signature(builder)
-    copied_builder.__signature__ = signature.replace(parameters=[
-        param.replace(default=spec.defaults[param.name])
-        for param in signature.parameters.values()])
-    copied_builder.__doc__ = builder.__doc__
-    assert copied_builder.__name__ != builder.__name__
-    zoo.register_model(
-        renamed, family=spec.family, task=spec.task, inputs=spec.inputs,
-        outputs=spec.outputs, description=spec.description, citation=spec.citation,
-        compiler=spec.compiler, capabilities=spec.capabilities, sizes=spec.sizes,
-        search_space=spec.search_space, example_data=spec.example_data,
-    )(copied_builder)
-    return spec
 
 
 @pytest.fixture(scope="module")
 def renamed():
     names = {original: f"renamed_copy_of_{original}" for original in ORIGINALS}
     for original, name in names.items():
-        register_copy(original, name)
+        register_renamed_copy(original, name)
     yield names
     for name in names.values():
         zoo.unregister_model(name)
