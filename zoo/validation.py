@@ -212,3 +212,16 @@ def positive_ints(**values):
     (4, 2)
     """
     return tuple(positive_int(name, value) for name, value in values.items())
+
+
+def special_tokens(vocab_size, start_token, end_token):
+    """Start and end token ids: distinct, >= 1 (0 is padding) and below ``vocab_size``."""
+    for name, value in (("start_token", start_token), ("end_token", end_token)):
+        positive_int(name, value)
+        if value >= vocab_size:
+            raise ValueError(f"`{name}` must be below target_vocab_size={vocab_size} "
+                             f"(id 0 is padding). {_received(name, value)}")
+    if start_token == end_token:
+        raise ValueError("`start_token` and `end_token` must differ. "
+                         f"Received: start_token={start_token}, end_token={end_token}")
+    return start_token, end_token

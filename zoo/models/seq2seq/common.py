@@ -49,22 +49,6 @@ def compile_seq2seq(model, learning_rate=1e-3, jit_compile="auto"):
                                jit_compile=jit_compile)
 
 
-def check_special_tokens(target_vocab_size, start_token, end_token):
-    """Start and end ids: distinct, >= 1 (0 is padding) and inside the target vocabulary."""
-    for name, value in (("start_token", start_token), ("end_token", end_token)):
-        validation.positive_int(name, value)
-        if value >= target_vocab_size:
-            raise ValueError(
-                f"`{name}` must be below target_vocab_size={target_vocab_size} "
-                f"(id 0 is padding). Received: {name}={value}"
-            )
-    if start_token == end_token:
-        raise ValueError(
-            "`start_token` and `end_token` must differ. "
-            f"Received: start_token={start_token}, end_token={end_token}"
-        )
-
-
 def check_common(source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout,
                  start_token, end_token):
     """The arguments every seq2seq builder takes, checked and normalised."""
@@ -73,7 +57,7 @@ def check_common(source_vocab_size, target_vocab_size, embedding_dim, num_layers
     embedding_dim = validation.positive_int("embedding_dim", embedding_dim)
     num_layers = validation.positive_int("num_layers", num_layers)
     dropout = validation.rate("dropout", dropout)
-    check_special_tokens(target_vocab_size, start_token, end_token)
+    validation.special_tokens(target_vocab_size, start_token, end_token)
     return source_vocab_size, target_vocab_size, embedding_dim, num_layers, dropout
 
 
