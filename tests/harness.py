@@ -375,6 +375,13 @@ def run_builder_test(name, size="toy", overrides=None, n=4, seed=0,
     assert zoo.spec_of(loaded) is spec
     assert_all_close(loaded.predict(x, batch_size=batch, verbose=0), predictions,
                      what=f"{name} after zoo.save/zoo.load")
+    # It comes back compiled, with the same loss and the optimizer's progress.
+    assert loaded.compiled, f"{name} was not compiled after zoo.load"
+    assert (keras.saving.serialize_keras_object(loaded.loss)
+            == keras.saving.serialize_keras_object(model.loss)), f"{name}: loss changed"
+    assert (int(keras.ops.convert_to_numpy(loaded.optimizer.iterations))
+            == int(keras.ops.convert_to_numpy(model.optimizer.iterations)) > 0), \
+        f"{name}: the optimizer's step count was not restored"
 
     check_capabilities(spec, model, x, params)
     return BuilderTestResult(spec=spec, params=params, model=model, x=x, y=y,

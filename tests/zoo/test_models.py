@@ -2,7 +2,10 @@
 
 A model is covered the moment it is registered: build it with its spec's
 ``toy`` overrides and its ``example_data``, then check shapes, finiteness,
-a gradient for every weight, and both serialisation round trips.
+a gradient for every weight and the config round trip. The ``.keras``
+round trip of every registered model runs in ``test_sharing.py`` (across
+backends) and, with training and capabilities, in each family's
+``run_builder_test``.
 """
 
 import keras
@@ -10,7 +13,7 @@ import numpy as np
 import pytest
 
 import zoo
-from tests.harness import select_inputs, to_numpy
+from tests.harness import to_numpy
 
 NAMES = zoo.list_models()
 BATCH = 5
@@ -82,33 +85,6 @@ def test_get_config_round_trip(name):
     assert clone.zoo_config == zoo.to_jsonable(model.zoo_config)
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(to_numpy(clone(x)), to_numpy(model(x)), atol=1e-6)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_keras_file_round_trip(name, tmp_path):
-    _, model, x, y = _toy(name)
-    model.train_on_batch(x, y)  # saved state includes a built optimizer
-    path = tmp_path / f"{name}.keras"
-    zoo.save(model, path)
-    loaded = zoo.load(path)  # the safe loader accepts every zoo model
-    assert isinstance(loaded, zoo.ZooModel)
-    assert loaded.zoo_name == name
-    np.testing.assert_allclose(to_numpy(loaded(x)), to_numpy(model(x)), atol=1e-6)
-    # It comes back compiled, with the same loss and the optimizer's progress.
-    assert loaded.compiled
-    assert keras.saving.serialize_keras_object(loaded.loss) == \
-        keras.saving.serialize_keras_object(model.loss)
-    assert int(keras.ops.convert_to_numpy(loaded.optimizer.iterations)) == 1
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_encoder_gives_finite_codes(name):
-    _, model, x, _ = _toy(name)
-    enc = zoo.encoder(model)
-    codes = to_numpy(enc(select_inputs(enc, x)))
-    for code in (codes.values() if isinstance(codes, dict) else [codes]):
-        assert code.shape[0] == BATCH
-        assert np.isfinite(code).all()
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if zoo.get_spec(n).search_space])
