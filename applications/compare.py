@@ -11,9 +11,11 @@ training time and the median inference latency of ``predict_on_batch``,
 with the Keras backend in its title.
 
 >>> from applications import compare
->>> rows = compare.compare(["lstm_classifier", "cnn1d_classifier"], "sentiment",
-...                        epochs=2, limit=512)
->>> print(compare.format_table(rows, keras.backend.backend()))
+>>> rows = compare.compare(["gru_classifier", "cnn1d_classifier"], "sentiment",
+...                        epochs=1, limit=64, verbose=0)
+>>> [row["model"] for row in rows]
+['gru_classifier', 'cnn1d_classifier']
+>>> table = compare.format_table(rows, keras.backend.backend())   # the text zoo compare prints
 """
 
 import json

@@ -1,10 +1,12 @@
 """keras-tuner searches over the zoo's registry.
 
 >>> import tuner
->>> result = tuner.search("dense_autoencoder", (x, x), (x_val, x_val),
-...                       overrides={"input_dim": 64}, max_trials=5, epochs=3)
->>> result.best_hyperparameters, result.best_model_path
->>> print(result.table())
+>>> x = np.random.default_rng(0).random((64, 6)).astype("float32")
+>>> result = tuner.search("dense_autoencoder", (x[:48], x[:48]), (x[48:], x[48:]),
+...                       overrides={"input_dim": 6}, max_trials=2, epochs=1,
+...                       directory="tuner_runs", project_name="ae", verbose=0)
+>>> len(result.trials), result.best_model_path.endswith("best_model.keras")
+(2, True)
 
 Names are imported on first use, so ``python -m tuner --backend jax ...`` can
 choose the Keras backend before Keras is imported.

@@ -56,7 +56,12 @@ class FailOnNonFinite(keras.callbacks.Callback):
 
     Example:
 
-    >>> model.fit(x, y, callbacks=[FailOnNonFinite()])
+    >>> model = zoo.build("dense_autoencoder", size="toy")
+    >>> x = np.full((4, 6), np.nan, "float32")
+    >>> model.fit(x, x, callbacks=[FailOnNonFinite()], verbose=0)
+    Traceback (most recent call last):
+    ...
+    tuner.hypermodel.NonFiniteLossError: ...
     """
 
     def __init__(self, monitor=("loss", "val_loss")):
@@ -227,10 +232,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     Example:
 
+    >>> import keras_tuner
     >>> hypermodel = ZooHyperModel("dense_autoencoder",
     ...                            hyperparameters={"code_size": (2, 8), "activation": "relu"},
     ...                            overrides={"input_dim": 64})
-    >>> tuner = keras_tuner.RandomSearch(hypermodel, objective="val_loss", max_trials=5)
+    >>> model = hypermodel.build(keras_tuner.HyperParameters())
+    >>> model.input_shape
+    (None, 64)
     """
 
     def __init__(self, model_name, hyperparameters=None, overrides=None, name=None):

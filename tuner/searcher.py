@@ -395,9 +395,12 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         TypeError: an unknown ``zoo.build`` parameter in ``overrides``.
         RuntimeError: no trial completed, or too many failures in a row.
 
-    >>> result = search("dense_autoencoder", (x, x), (x_val, x_val), max_trials=5, epochs=3,
-    ...                 hyperparameters={"code_size": (2, 8)}, overrides={"input_dim": 64})
-    >>> result.best_hyperparameters, result.best_model_path
+    >>> x = np.random.default_rng(1).random((40, 6)).astype("float32")
+    >>> result = search("dense_autoencoder", (x[:32], x[:32]), (x[32:], x[32:]), max_trials=1,
+    ...                 epochs=1, hyperparameters={"code_size": (2, 4)},
+    ...                 overrides={"input_dim": 6}, directory="runs", project_name="ae")
+    >>> 2 <= result.best_hyperparameters["code_size"] <= 4
+    True
     """
     checks.choice("algorithm", algorithm, ALGORITHMS)
     checks.positive_int("max_trials", max_trials)

@@ -1,11 +1,15 @@
 """Application tasks: data, training, evaluation and plots for every model family.
 
 >>> from applications import tasks
->>> data = tasks.load_task_data("sentiment", limit=256)
+>>> data = tasks.load_task_data("sentiment", limit=64)
 >>> model = data.build()
->>> model.fit(data.train, validation_data=data.validation, epochs=1)
->>> data.evaluate(model)            # {"accuracy": ..., "loss": ...}
->>> tasks.run_task("reconstruction", epochs=2, out="runs/ae")   # writes a run directory
+>>> history = model.fit(data.train, validation_data=data.validation, epochs=1, verbose=0)
+>>> sorted(data.evaluate(model))
+['accuracy', 'loss']
+>>> metrics = tasks.run_task("reconstruction", epochs=1, limit=64, out="runs/ae", verbose=0)
+>>> import os
+>>> sorted(os.listdir("runs/ae"))[:2]
+['metrics.json', 'model.keras']
 """
 
 from applications.errors import DatasetUnavailableError

@@ -1,4 +1,6 @@
-"""Every ``>>>`` example in every module under ``zoo/`` runs, and prints what it shows.
+"""Every ``>>>`` example in every module of ``zoo``, ``tuner`` and ``applications`` runs.
+
+Each prints what it shows.
 
 Each module's examples run with its own globals plus ``zoo``, ``keras`` and
 ``np``, inside a fresh temporary directory (examples may write files), with
@@ -16,7 +18,10 @@ import pytest
 
 import zoo
 
-MODULES = ["zoo"] + sorted(info.name for info in pkgutil.walk_packages(zoo.__path__, "zoo."))
+PACKAGES = ("zoo", "tuner", "applications")
+MODULES = [name for package in PACKAGES for name in (
+    [package] + sorted(info.name for info in pkgutil.walk_packages(
+        importlib.import_module(package).__path__, f"{package}."))) if name != "applications.__main__" and name != "tuner.__main__"]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -31,8 +36,8 @@ def test_the_package_has_examples():
     counts = {name: sum(len(test.examples) for test in docstring_tests(name))
               for name in MODULES}
     assert sum(counts.values()) > 0
-    # The package's own front page shows how to use it.
-    assert counts["zoo"] > 0
+    # Each package's own front page shows how to use it.
+    assert all(counts[package] > 0 for package in PACKAGES)
 
 
 @pytest.mark.parametrize("name", MODULES)
