@@ -25,10 +25,10 @@ from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, sp
 __version__ = "0.1.0"
 
 __all__ = [
-    "Capabilities", "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec", "ZooModel",
-    "build", "describe", "model_params", "spec_of", "to_jsonable", "encoder", "generate", "get_spec", "greedy_decode", "list_models",
-    "register_model", "unregister_model", "save", "load", "inspect", "read_card", "format_inspection",
-    "UnsafeModelError",
+    "Capabilities", "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec",
+    "ZooModel", "build", "describe", "encoder", "generate", "get_spec", "greedy_decode",
+    "list_models", "model_params", "register_model", "spec_of", "to_jsonable", "unregister_model",
+    "save", "load", "inspect", "read_card", "format_inspection", "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",
     "unbatch_graphs",
