@@ -12,6 +12,8 @@ Keras upgrade moves one of them, this is the only file to change, and
 [True]
 """
 
+import contextlib
+
 
 def seed_generators(layer):
     """The ``keras.random.SeedGenerator`` objects a layer owns itself.
@@ -75,6 +77,52 @@ def is_keras_operation_class(cls):
             and cls.__module__.startswith("keras.src.ops."))
 
 
+@contextlib.contextmanager
+def deferred_variables():
+    """Create variables inside this block without allocating their values.
+
+    Yields a list that, once the block ends, holds the variables created in
+    it (shape and dtype known, value not yet computed). The caller then calls
+    ``allocate(variables)`` to compute their values or ``discard(variables)``
+    to drop them: nothing is allocated before the caller decides, so a model
+    that declares 10**11 parameters can be measured and refused.
+
+    Private: ``keras.src.backend.common.stateless_scope.StatelessScope``
+    (``initialize_variables=False``) and the global list of uninitialized
+    variables that ``keras.src.backend.common.variables`` keeps.
+    """
+    from keras.src.backend.common import global_state
+    from keras.src.backend.common.stateless_scope import StatelessScope, in_stateless_scope
+
+    if in_stateless_scope():
+        raise RuntimeError("deferred_variables() cannot be nested in a Keras stateless scope")
+    key = "uninitialized_variables"
+    before = list(global_state.get_global_attribute(key, [], set_to_default=True))
+    global_state.set_global_attribute(key, [])
+    created = []
+    try:
+        with StatelessScope(initialize_variables=False):
+            yield created
+    finally:
+        created.extend(global_state.get_global_attribute(key) or [])
+        global_state.set_global_attribute(key, before)
+
+
+def allocate(variables):
+    """Compute the values of variables created under ``deferred_variables``.
+
+    Private: ``Variable._deferred_initialize``.
+    """
+    for variable in variables:
+        if getattr(variable, "_value", None) is None:
+            variable._deferred_initialize()
+
+
+def discard(variables):
+    """Forget variables created under ``deferred_variables`` (never allocated)."""
+    variables.clear()
+
+
 KERAS_MODEL_CLASSES = {("keras.src.models.functional", "Functional"),
                        ("keras.src.models.sequential", "Sequential"),
                        ("keras.src.models.model", "Model")}
@@ -86,6 +134,6 @@ OPS_MODULE_PREFIX = "keras.src.ops."
 BACKEND_OPTIMIZER_MODULE_PATTERN = r"keras\.src\.backend\.\w+\.optimizers\.\w+"
 """The torch backend records its optimizers' private module in a config."""
 
-__all__ = ["seed_generators", "sublayers", "own_variables", "check_load_own_variables",
+__all__ = ["deferred_variables", "allocate", "discard", "seed_generators", "sublayers", "own_variables", "check_load_own_variables",
            "input_tensors_of", "is_keras_operation_class", "KERAS_MODEL_CLASSES",
            "OPS_MODULE_PREFIX", "BACKEND_OPTIMIZER_MODULE_PATTERN"]

@@ -19,7 +19,7 @@ import re
 import textwrap
 from typing import Callable
 
-from zoo import validation
+from zoo import budget, validation
 from zoo.constants import FAMILIES, GENERATION_KINDS, INPUT_KINDS
 from zoo.model import ZooModel
 
@@ -390,7 +390,7 @@ def model_params(model):
     return {**spec_of(model).defaults, **dict(getattr(model, "zoo_config", None) or {})}
 
 
-def build(name, compile=True, size=None, **overrides):
+def build(name, compile=True, size=None, max_parameters=None, **overrides):
     """Build the registered model ``name`` with the functional API.
 
     Args:
@@ -398,6 +398,9 @@ def build(name, compile=True, size=None, **overrides):
         compile: compile with the defaults that fit the model's task.
         size: a named size preset of the entry (``"toy"``, ``"small"``, ...;
             ``describe(name)`` lists them), applied before ``overrides``.
+        max_parameters: the most parameters the model may declare (default
+            ``zoo.budget.MAX_PARAMETERS``, 10**9); checked before anything
+            is allocated.
         **overrides: any parameter listed by ``describe(name)``.
 
     Returns:
@@ -407,13 +410,16 @@ def build(name, compile=True, size=None, **overrides):
         ValueError: unknown name (with the closest names) or an impossible
             value (ending with what was received).
         TypeError: an unknown parameter (with the accepted ones).
+        zoo.budget.ParameterBudgetError: the model would declare more than
+            ``max_parameters`` parameters (a ``ValueError``).
 
     >>> model = build("dense_autoencoder", code_size=16)
     """
     spec, params = resolve_params(name, overrides, size=size)
     builder_args = {key: params[key] for key in spec.builder_params}
     compile_args = {key: params[key] for key in spec.compile_params}
-    model = spec.builder(**builder_args)
+    with budget.within_budget(repr(name), max_parameters):
+        model = spec.builder(**builder_args)
     if not isinstance(model, ZooModel):
         raise TypeError(f"Builder of {name!r} must return a ZooModel. Received: {type(model)}")
     model.zoo_name = name
