@@ -13,6 +13,7 @@ from zoo import models  # noqa: F401  (registers every family)
 from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
 from zoo.model import ZooModel, encoder
 from zoo.models.autoencoder import decoder, reconstruction_error, sample
+from zoo.budget import ParameterBudgetError
 from zoo.constants import FAMILIES
 from zoo.jsonable import to_jsonable
 from zoo.registry import (Capabilities, ModelSpec, build, describe, get_spec, list_models,
@@ -25,7 +26,7 @@ from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, sp
 __version__ = "0.1.0"
 
 __all__ = [
-    "Capabilities", "FAMILIES", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec",
+    "Capabilities", "FAMILIES", "ParameterBudgetError", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec",
     "ZooModel", "build", "describe", "encoder", "generate", "get_spec", "greedy_decode",
     "list_models", "model_params", "register_model", "spec_of", "to_jsonable", "unregister_model",
     "save", "load", "inspect", "read_card", "format_inspection", "UnsafeModelError",
