@@ -37,6 +37,25 @@ _RECEIVED = re.compile(r"Received: \S.*\Z", re.DOTALL)
 
 # ------------------------------------------------------------------ helpers
 
+def rotated(cases, offset=0):
+    """The share of ``cases`` this backend runs when each case needs only one backend.
+
+    Long learning tests cost minutes per backend. CI runs the suite once per
+    backend, so case ``i`` runs on backend ``(i + offset) % 3`` only: every
+    case runs once per CI run, on a backend that moves with ``offset``. Set
+    ``ZOO_ALL_BACKENDS=1`` to run every case on every backend.
+    """
+    import os
+
+    from zoo.constants import BACKENDS
+
+    cases = list(cases)
+    if os.environ.get("ZOO_ALL_BACKENDS") == "1":
+        return cases
+    here = BACKENDS.index(keras.backend.backend())
+    return [case for i, case in enumerate(cases) if (i + offset) % len(BACKENDS) == here]
+
+
 def to_numpy(tree):
     """``tree`` (tensor, list, tuple or dict of tensors) with NumPy leaves."""
     return keras.tree.map_structure(keras.ops.convert_to_numpy, tree)
