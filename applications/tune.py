@@ -25,5 +25,8 @@ def task_data(args, spec, overrides, edits):
     suggested = {key: value for key, value in data.suggested_params().items()
                  if key not in declared and key not in edits}
     overrides = {**suggested, **data.build_overrides, **overrides}
+    # The pipelines are not read to be fingerprinted: the description (with
+    # everything that selects the examples) identifies the data of a search.
+    limit = f", limit {args.limit}" if args.limit is not None else ""
     return (data.train, data.validation, overrides,
-            f"task {args.task}: {data.info.get('dataset')}")
+            f"task {args.task}: {data.info.get('dataset')}{limit}")

@@ -25,6 +25,7 @@ _EXPORTS = {
     "BayesianOracle": "tuner.searcher",
     "HyperbandOracle": "tuner.searcher",
     "RandomOracle": "tuner.searcher",
+    "SearchFailedError": "tuner.errors",
     "SearchResult": "tuner.searcher",
     "ZooTuner": "tuner.searcher",
     "search": "tuner.searcher",

@@ -17,7 +17,19 @@ def main(argv=None):
     backend = early.parse_known_args(argv)[0].backend
     if backend:
         os.environ["KERAS_BACKEND"] = backend
-    from zoo.constants import BACKENDS
+    try:
+        # Imports Keras (with the backend just chosen); checked against BACKENDS below.
+        from zoo.constants import BACKENDS
+    except (ImportError, ValueError) as error:  # an unknown or uninstalled backend
+        from tuner import errors
+
+        if errors.wants_traceback():
+            raise
+        chosen = os.environ.get("KERAS_BACKEND", "tensorflow")
+        print(f"python -m tuner: error: Keras cannot start the {chosen!r} backend "
+              f"({errors.first_line(str(error), 200)}); choose one with --backend or "
+              f"KERAS_BACKEND. Received: backend={chosen!r}", file=sys.stderr)
+        return 2
 
     parser = argparse.ArgumentParser(prog="python -m tuner",
                                      description="keras-tuner search over a zoo model.")

@@ -17,6 +17,12 @@ Distributed: run the same command in every process with
 ``KERASTUNER_TUNER_ID`` (``chief`` for one, ``tuner0``, ``tuner1``, ... for the
 workers) set, over one shared ``--directory``.
 
+``--out`` must not exist unless ``--overwrite`` is given (checked before the
+search starts); ``--no-resume`` deletes only a search the zoo made (see
+``tuner.project``). Every failure is one line on stderr and a non-zero
+status (2: a usage or input error, 1: the search failed or an unexpected
+error, 130: interrupted); ``ZOO_TRACEBACK=1`` shows the traceback instead.
+
 ``--task`` (an application task's data) belongs to ``zoo tune``, which the
 applications add on top (``applications/tune.py``): the tuner does not
 import the applications.
@@ -28,6 +34,7 @@ these arguments before it chooses the backend.
 import ast
 import json
 import os
+import stat
 import sys
 
 from tuner import ALGORITHMS
@@ -55,17 +62,22 @@ def add_arguments(parser):
                         help="epochs per trial (hyperband: the most for any trial)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--directory", default="tuner_runs", help="where searches live")
-    parser.add_argument("--project-name", help="default: the model name")
+    parser.add_argument("--project-name", help="the search's folder name inside --directory "
+                                               "(default: the model name)")
     parser.add_argument("--no-resume", action="store_true",
-                        help="delete an existing search of that name and start over")
+                        help="delete an existing search of that name (one the zoo made) and "
+                             "start over")
     parser.add_argument("--hp", action="append", default=[], metavar="NAME=SPEC",
                         help="fix (units=64), narrow (units=16:128) or choose "
                              "(activation=relu,gelu); repeatable")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         dest="sets", help="zoo.build argument that is not searched; repeatable")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="where to save the best model (.keras); "
-                                      "default: <directory>/<project>/best_model.keras")
+    parser.add_argument("--out", help="where to save the best model (.keras; must not exist "
+                                      "unless --overwrite); default: "
+                                      "<directory>/<project>/best_model.keras")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --out file")
     parser.add_argument("--max-failures", type=int, default=3,
                         help="stop after this many failed trials in a row")
     parser.add_argument("--show-space", action="store_true",
@@ -125,12 +137,81 @@ def parse_set(text):
         return name, value
 
 
+def _open_regular(path, shown):
+    """An open binary handle on ``path``, which must be a regular file.
+
+    Opened without blocking and checked on the handle, so a FIFO cannot
+    hang ``zoo tune`` and a symlink to a device is caught.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"--data {shown} does not exist. Received: --data={shown}") \
+            from None
+    except IsADirectoryError:
+        raise ValueError(f"--data {shown} is a directory, not an .npz file. "
+                         f"Received: --data={shown}") from None
+    except OSError as error:
+        kind = PermissionError if isinstance(error, PermissionError) else ValueError
+        raise kind(f"--data {shown} cannot be opened ({error.strerror or error}). "
+                   f"Received: --data={shown}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO or device)"
+        raise ValueError(f"--data {shown} is {what}, not an .npz file. Received: --data={shown}")
+    return os.fdopen(fd, "rb")
+
+
 def load_arrays(path):
-    """``(train, validation)`` from an ``.npz`` file (see ``--data``)."""
+    """``(train, validation)`` from an ``.npz`` file (see ``--data``).
+
+    Raises:
+        FileNotFoundError: nothing is at ``path``.
+        ValueError: ``path`` is a directory, FIFO or device, or not a
+            readable ``.npz`` archive of arrays (not a zip, corrupted, a
+            single ``.npy``, object arrays, which would need pickle), or it
+            lacks ``x_train``/``y_train``.
+    """
+    import zipfile
+    import zlib
+
     import numpy as np
 
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
+    from zoo.untrusted import quoted
+
+    shown = quoted(os.fspath(path))
+
+    def unreadable(reason):
+        return ValueError(f"--data {shown} is not a readable .npz file of arrays ({reason}). "
+                          f"Received: --data={shown}")
+
+    broken = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error,
+              NotImplementedError, KeyError, RuntimeError)
+    with _open_regular(os.fspath(path), shown) as handle:
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except broken:
+            raise unreadable("not an .npz archive") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise unreadable("a single .npy array, not an .npz archive of named arrays")
+        arrays = {}
+        with archive:
+            for key in archive.files:
+                try:
+                    value = archive[key]
+                except ValueError as error:
+                    if "bject arrays" in str(error) or "pickle" in str(error):
+                        raise unreadable(f"{quoted(key)} holds Python objects, which are not "
+                                         "loaded") from None
+                    raise unreadable(f"{quoted(key)} is corrupted") from None
+                except broken:
+                    raise unreadable(f"{quoted(key)} is corrupted") from None
+                if not isinstance(value, np.ndarray):
+                    raise unreadable(f"{quoted(key)} is not a .npy array")
+                arrays[key] = value
 
     def part(prefix):
         if prefix in arrays:
@@ -141,9 +222,10 @@ def load_arrays(path):
 
     x_train, y_train, x_val, y_val = (part(p) for p in ("x_train", "y_train", "x_val", "y_val"))
     if x_train is None or y_train is None:
+        keys = ", ".join(quoted(key) for key in sorted(arrays))
         raise ValueError(
-            f"{path} must hold x_train and y_train (and x_val, y_val for validation; dict "
-            f"inputs as x_train__<name>). Received: keys={sorted(arrays)}"
+            f"{shown} must hold x_train and y_train (and x_val, y_val for validation; dict "
+            f"inputs as x_train__<name>). Received: keys=[{keys}]"
         )
     validation = None
     if x_val is not None and y_val is not None:
@@ -196,20 +278,30 @@ def run(args, extra_data=None):
     for ``(train, validation, overrides, description)``; it returns ``None``
     when ``args`` name none of its data (``zoo tune --task`` is one).
     """
+    from tuner import errors
+
     try:
         return _run(args, extra_data)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
-        print(f"zoo tune: error: {error}", file=sys.stderr)
-        return 2
-    except RuntimeError as error:
-        print(f"zoo tune: search failed: {error}", file=sys.stderr)
-        return 1
+    except KeyboardInterrupt:
+        if errors.wants_traceback():
+            raise
+        print("zoo tune: interrupted (the same command resumes the search)", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if errors.wants_traceback():
+            raise
+        if isinstance(error, errors.SearchFailedError):
+            print(f"zoo tune: search failed: {errors.one_line(error)}", file=sys.stderr)
+            return 1
+        print(f"zoo tune: error: {errors.one_line(error)}", file=sys.stderr)
+        return 2 if isinstance(error, (ValueError, TypeError, OSError)) else 1
 
 
 def _run(args, extra_data):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import zoo
     from tuner.hypermodel import ZooHyperModel
+    from zoo.untrusted import printable
 
     spec = zoo.get_spec(args.model)
     edits = dict(parse_hp(text) for text in args.hp)
@@ -218,13 +310,17 @@ def _run(args, extra_data):
         hypermodel = ZooHyperModel(spec.name, hyperparameters=edits, overrides=overrides)
         print("\n".join(_space_lines(hypermodel)))
         return 0
+    from tuner.searcher import check_best_model_path, search, search_role
+
+    if args.out is not None and search_role() != "worker":
+        # Before the data is loaded (a task's may take a while); search() checks again.
+        check_best_model_path(args.out, args.overwrite)
     train, validation, overrides, dataset = _data(args, spec, overrides, edits, extra_data)
 
     import keras
 
-    from tuner.searcher import search
-
     role = os.environ.get("KERASTUNER_TUNER_ID", "") if "KERASTUNER_ORACLE_IP" in os.environ else ""
+    role = printable(role, 60)
     print(f"zoo tune: {spec.name}, {args.algorithm} search, {args.max_trials} trials of "
           f"{args.epochs} epoch(s), backend {keras.backend.backend()}"
           + (f", distributed as {role}" if role else ""))
@@ -234,7 +330,7 @@ def _run(args, extra_data):
         directory=args.directory, project_name=args.project_name, resume=not args.no_resume,
         hyperparameters=edits, overrides=overrides, batch_size=args.batch_size, seed=args.seed,
         max_consecutive_failed_trials=args.max_failures, best_model_path=args.out,
-        dataset=dataset, verbose=0 if args.quiet else 1,
+        overwrite=args.overwrite, dataset=dataset, verbose=0 if args.quiet else 1,
     )
     if result.role == "worker":
         ran = ", ".join(f"{row['trial_id']} ({row['status']})" for row in result.trials)
@@ -245,6 +341,6 @@ def _run(args, extra_data):
     print()
     print(f"best trial {result.best_trial_id}: {result.objective} = {result.best_score:.6g}")
     print(f"best hyperparameters: {json.dumps(result.best_hyperparameters, sort_keys=True)}")
-    print(f"best model: {result.best_model_path} (sha256 {result.best_model_sha256})")
-    print(f"trials table: {os.path.join(result.project_dir, 'trials.csv')}")
+    print(f"best model: {printable(result.best_model_path)} (sha256 {result.best_model_sha256})")
+    print(f"trials table: {printable(os.path.join(result.project_dir, 'trials.csv'))}")
     return 0

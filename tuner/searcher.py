@@ -8,26 +8,32 @@ Distributed mode is keras-tuner's: set ``KERASTUNER_ORACLE_IP``,
 ``KERASTUNER_ORACLE_PORT`` and ``KERASTUNER_TUNER_ID`` (``chief`` for the
 process that holds the oracle, any other id for a worker) and run the same
 call in every process, over the same ``directory``.
+
+The search's folder is claimed, locked while the search runs, identified
+by its settings and data, and deleted only if the zoo made it: see
+``tuner.project``.
 """
 
 import csv
 import dataclasses
 import gc
 import io
-import json
 import os
+import pathlib
 import time
 
 import keras
 import keras_tuner
 
 import zoo
-from zoo import validation as checks
-from tuner import ALGORITHMS, compat, state
+from tuner import ALGORITHMS, compat, errors, project, state
+from tuner.errors import SearchFailedError
 from tuner.hypermodel import ZooHyperModel
+from zoo import files
+from zoo import validation as checks
+from zoo.untrusted import printable, quoted
 
 _Status = compat.TrialStatus
-_SETTINGS_FILE = "zoo_search.json"
 
 
 class RandomOracle(state.CrashSafeOracleMixin, keras_tuner.oracles.RandomSearchOracle):
@@ -82,6 +88,8 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
     def __init__(self, oracle, hypermodel, **kwargs):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.finished_here = {}  # trial_id -> Trial, the trials this process ran
+        self.trial_errors = {}  # trial_id -> one line naming the error of a failed trial
+        self.verbose = 0
 
     def declare_space(self, hp):
         self.hypermodel.declare_hyperparameters(hp)
@@ -90,6 +98,11 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         state.write_json_atomic(path, state_dict)
 
     def on_search_begin(self):
+        if self.is_worker():
+            # Before a worker writes a file: the chief claims (or reopens) the
+            # folder before it serves, so once it answers the folder must be a search.
+            self.oracle.get_space()
+            project.check_worker_directory(self.project_dir)
         self.save()
 
     def try_build(self, hp):
@@ -110,6 +123,12 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         return model
 
     def on_trial_end(self, trial):
+        error = self.trial_errors.pop(trial.trial_id, None)
+        if error is not None and trial.status != _Status.COMPLETED:
+            # The first line names the error; keras-tuner's traceback follows.
+            trial.message = f"{error}\n\n{trial.message or ''}"
+            if self.verbose:
+                print(f"Trial failed (trial_id {trial.trial_id}): {error}")
         super().on_trial_end(trial)
         self.finished_here[trial.trial_id] = trial
 
@@ -126,7 +145,13 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
             fit_kwargs["initial_epoch"] = values["tuner/initial_epoch"]
         fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or []) + [
             RequireObjective(self.oracle.objective.name)]
-        return super().run_trial(trial, *fit_args, **fit_kwargs)
+        try:
+            return super().run_trial(trial, *fit_args, **fit_kwargs)
+        except Exception as error:
+            # keras-tuner keeps only the traceback text, whose last line may
+            # be JAX's note on filtered frames: keep the error itself.
+            self.trial_errors[trial.trial_id] = errors.describe(error)
+            raise
 
     def build_hypermodel(self, hp):
         model = super().build_hypermodel(hp)
@@ -135,6 +160,7 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         return model
 
     def search(self, *fit_args, **fit_kwargs):
+        self.verbose = fit_kwargs.get("verbose", 0)
         if compat.is_chief_oracle():
             if "verbose" in fit_kwargs:
                 self.oracle.verbose = fit_kwargs["verbose"]
@@ -181,7 +207,8 @@ class SearchResult:
         best_model_path: the ``.keras`` file written with ``zoo.save``.
         best_model_sha256: that file's SHA-256.
         trials: one dict per trial (``trial_id``, ``status``, ``score``,
-            ``hyperparameters``, ``metrics``, ``message``), in id order.
+            ``hyperparameters``, ``metrics``, ``message``: for a failed
+            trial, its error's type and first line), in id order.
         project_dir: the folder holding the search state.
         role: ``"single"``, ``"chief"`` or ``"worker"``. A worker knows only
             the trials it ran (``trials``); the best-* fields are ``None``.
@@ -201,16 +228,19 @@ class SearchResult:
     role: str = "single"
 
     def table(self):
-        """The trials as a fixed-width text table."""
+        """The trials as a fixed-width text table (failed trials with their error)."""
         names = []
         for row in self.trials:
             names += [name for name in row["hyperparameters"] if name not in names]
-        header = ["trial", "status", self.objective] + names
+        failed = any(row["message"] for row in self.trials)
+        header = ["trial", "status", self.objective] + names + (["error"] if failed else [])
         lines = [header]
         for row in self.trials:
             score = "" if row["score"] is None else f"{row['score']:.5g}"
-            values = [_short(row["hyperparameters"].get(name, "")) for name in names]
-            lines.append([row["trial_id"], row["status"], score] + values)
+            values = [printable(_short(row["hyperparameters"].get(name, "")), 60)
+                      for name in names]
+            error = [printable(row["message"] or "", 160)] if failed else []
+            lines.append([row["trial_id"], row["status"], score] + values + error)
         widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
         return "\n".join(
             "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip()
@@ -293,26 +323,56 @@ def _fit_arguments(train, validation, batch_size):
     return args, kwargs
 
 
-def _role():
+def search_role():
+    """``"single"``, or ``"chief"``/``"worker"`` in a distributed search (from the environment)."""
     if not compat.has_chief_oracle():
         return "single"
     return "chief" if compat.is_chief_oracle() else "worker"
 
 
-def _check_settings(project_dir, settings, resume):
-    """Refuse to resume a project that was started with other settings."""
-    path = os.path.join(project_dir, _SETTINGS_FILE)
-    if resume and os.path.exists(path):
-        with open(path) as handle:
-            previous = json.load(handle)
-        changed = sorted(key for key in settings if previous.get(key) != settings[key])
-        if changed:
-            key = changed[0]
-            raise ValueError(
-                f"The search in {project_dir} was started with {key}={previous.get(key)!r}; "
-                "resume it with the same settings, or pass resume=False (starts over) or "
-                f"another project_name. Received: {key}={settings[key]!r}"
-            )
+def _settings(model_name, algorithm, objective, hyperparameters, overrides, epochs,
+              batch_size, seed, executions_per_trial, data):
+    """The settings that identify a search (see ``tuner.project``)."""
+    return zoo.to_jsonable({
+        "model_name": model_name, "algorithm": algorithm, "objective": objective.name,
+        "direction": objective.direction, "hyperparameters": hyperparameters or {},
+        "overrides": overrides or {}, "epochs": epochs, "batch_size": batch_size,
+        "seed": seed, "executions_per_trial": executions_per_trial, "data": data,
+    })
+
+
+def check_best_model_path(path, overwrite=False):
+    """Fail before a search starts if the best model cannot be saved at ``path``.
+
+    Raises:
+        ValueError: ``path`` does not end in ``.keras``.
+        FileExistsError: ``path`` (or its ``.sha256``) exists and
+            ``overwrite`` is False.
+        IsADirectoryError, NotADirectoryError, PermissionError: see
+            ``zoo.files.check_new_file``.
+    """
+    path = pathlib.Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"The best model is saved as a .keras file. "
+                         f"Received: best_model_path={quoted(path)}")
+    for existing in (path, path.with_name(path.name + ".sha256")):
+        if (existing.is_symlink() or existing.exists()) and not existing.is_dir() \
+                and not overwrite:
+            raise FileExistsError(
+                f"{quoted(existing)} already exists; pass overwrite=True (zoo tune "
+                "--overwrite) to replace it, or choose another path. "
+                f"Received: best_model_path={quoted(path)}")
+    files.check_new_file(path, overwrite=overwrite, what="best model path")
+    return path
+
+
+def _consecutive_failures(oracle):
+    count = 0
+    for trial_id in reversed(oracle.end_order):
+        if oracle.trials[trial_id].status != _Status.FAILED:
+            break
+        count += 1
+    return count
 
 
 def _trial_rows(trials):
@@ -324,9 +384,8 @@ def _trial_rows(trials):
             value = trial.metrics.get_best_value(name)
             if value is not None:
                 metrics[name] = float(value)
-        message = None
-        if trial.message:
-            message = trial.message.strip().splitlines()[-1]
+        message = errors.trial_error(trial.message) if trial.status != _Status.COMPLETED \
+            else None
         rows.append({
             "trial_id": trial.trial_id,
             "status": trial.status,
@@ -339,16 +398,17 @@ def _trial_rows(trials):
     return rows
 
 
-def save_model(model, path, metadata):
+def save_model(model, path, metadata, overwrite=False):
     """``zoo.save`` with a card; returns the SHA-256."""
-    return zoo.save(model, path, metadata=metadata, overwrite=True)
+    return zoo.save(model, path, metadata=metadata, overwrite=overwrite)
 
 
 def search(model_name, train, validation=None, *, objective="val_loss", direction=None,
            algorithm="random", max_trials=10, epochs=5, directory="tuner_runs",
            project_name=None, resume=True, hyperparameters=None, overrides=None,
            batch_size=None, seed=0, max_consecutive_failed_trials=3, executions_per_trial=1,
-           best_model_path=None, dataset=None, callbacks=None, verbose=0, **fit_kwargs):
+           best_model_path=None, overwrite=False, dataset=None, callbacks=None, verbose=0,
+           **fit_kwargs):
     """Search the hyperparameters of the registry entry ``model_name``.
 
     Args:
@@ -364,9 +424,16 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
             run before a resume).
         epochs: epochs per trial (Hyperband: the most epochs of any trial).
         directory, project_name: the search lives in
-            ``directory/project_name`` (default project name: the model name).
-        resume: continue the search found there (``False`` deletes it and
-            starts over). A resumed search must use the same settings.
+            ``directory/project_name`` (default project name: the model name;
+            one plain folder name, not a path). A new search claims that
+            folder (it must not exist, or be empty); a folder that is not a
+            search is never written to or deleted.
+        resume: continue the search found there (``False`` deletes it, if
+            the zoo made it, and starts over). A resumed search must use the
+            same settings and data: model, algorithm, objective, direction,
+            space edits, overrides, epochs, batch size, seed,
+            ``executions_per_trial`` and the data's fingerprint (see
+            ``tuner.project``).
         hyperparameters: edits of the declared space (see ``ZooHyperModel``):
             a value fixes a name, ``(low, high)`` narrows it, a list makes it a
             choice; a ``zoo.build`` parameter the space lacks is added.
@@ -377,11 +444,15 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         max_consecutive_failed_trials: stop after this many failures in a row.
         executions_per_trial: trainings per trial (the objective is averaged).
         best_model_path: where to save the best model (default:
-            ``<project>/best_model.keras``).
+            ``<project>/best_model.keras``, which the search owns and
+            replaces). Checked before the search starts.
+        overwrite: replace an existing ``best_model_path`` (default: an
+            existing file is refused before the search starts).
         dataset: a short description of the data, kept on the model card.
         callbacks: extra Keras callbacks for every trial (must deep-copy).
-        verbose: 0 is silent; 1 prints keras-tuner's trial tables and Keras'
-            progress bars.
+        verbose: 0 is silent; 1 prints keras-tuner's trial tables, Keras'
+            progress bars and one line per failed trial (its full traceback
+            too with ``ZOO_TRACEBACK=1``).
         **fit_kwargs: passed on to ``model.fit``.
 
     Returns:
@@ -391,9 +462,14 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     Raises:
         ValueError: unknown model, algorithm or hyperparameter, a bad range,
             ``max_trials``/``epochs`` < 1, a ``val_*`` objective without
-            validation data, or a resumed project started with other settings.
+            validation data, a ``project_name`` that is not one folder name,
+            a folder that is not a search (``resume=False`` included), or a
+            resumed project started with other settings or data.
         TypeError: an unknown ``zoo.build`` parameter in ``overrides``.
-        RuntimeError: no trial completed, or too many failures in a row.
+        FileExistsError: ``best_model_path`` exists (without
+            ``overwrite``), or another process claimed or runs the search.
+        SearchFailedError: (a ``RuntimeError``) no trial completed, or too
+            many failures in a row; the message names the last error.
 
     >>> x = np.random.default_rng(1).random((40, 6)).astype("float32")
     >>> result = search("dense_autoencoder", (x[:32], x[:32]), (x[32:], x[32:]), max_trials=1,
@@ -414,21 +490,39 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     args, kwargs = _fit_arguments(train, validation, batch_size)
     hypermodel = ZooHyperModel(model_name, hyperparameters=hyperparameters, overrides=overrides)
     model_name = hypermodel.model_name
-    role = _role()
-    project_name = project_name or model_name
+    role = search_role()
+    project_name = project.check_project_name(model_name if project_name is None
+                                              else project_name)
     project_dir = os.path.join(os.fspath(directory), project_name)
-    settings = zoo.to_jsonable({
-        "model_name": model_name, "algorithm": algorithm, "objective": objective.name,
-        "hyperparameters": hyperparameters or {}, "overrides": overrides or {},
-    })
+    lock = None
     if role != "worker":
-        _check_settings(project_dir, settings, resume)
+        if best_model_path is not None:
+            best_model_path = check_best_model_path(best_model_path, overwrite)
+        settings = _settings(model_name, algorithm, objective, hyperparameters, overrides,
+                             epochs, batch_size, seed, executions_per_trial,
+                             project.fingerprint(train, validation, dataset))
+        lock = project.open_project(project_dir, settings, resume)
+    try:
+        return _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs,
+                       directory, project_name, project_dir, role, seed,
+                       max_consecutive_failed_trials, executions_per_trial, best_model_path,
+                       overwrite, dataset, callbacks, verbose, fit_kwargs)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, directory,
+            project_name, project_dir, role, seed, max_consecutive_failed_trials,
+            executions_per_trial, best_model_path, overwrite, dataset, callbacks, verbose,
+            fit_kwargs):
+    model_name = hypermodel.model_name
     oracle = _oracle(algorithm, objective, max_trials, epochs, seed, max_consecutive_failed_trials)
+    # The folder is ours (claimed, or checked and locked) or the chief's: never
+    # let keras-tuner delete it (resume=False went through project.open_project).
     tuner = ZooTuner(oracle, hypermodel, directory=os.fspath(directory), project_name=project_name,
-                     overwrite=not resume and role != "worker",
-                     executions_per_trial=executions_per_trial)
+                     overwrite=False, executions_per_trial=executions_per_trial)
     if role != "worker":
-        state.write_json_atomic(os.path.join(project_dir, _SETTINGS_FILE), settings)
         # A resumed search may be asked for more trials than it first was.
         oracle.max_trials = max_trials
     # Every trial starts with a full garbage collection (see ZooTuner._try_build).
@@ -440,10 +534,23 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         gc.freeze()
     try:
         # keras-tuner prints the traceback of every failed trial in debug mode
-        # (its default); the trial table keeps the message either way.
-        with compat.debug_traces(bool(verbose)):
+        # (its default); the trial table keeps the error either way.
+        with compat.debug_traces(bool(verbose) and errors.wants_traceback()):
             tuner.search(*args, epochs=epochs, callbacks=list(callbacks or []), verbose=verbose,
                          **{**kwargs, **fit_kwargs})
+    except RuntimeError as error:
+        # keras-tuner's "consecutive failures" error carries a whole traceback.
+        failures = 0 if role == "worker" else _consecutive_failures(tuner.oracle)
+        if failures < max_consecutive_failed_trials:
+            raise
+        rows = _trial_rows(tuner.oracle.trials)
+        _write_trials_csv(SearchResult(model_name, objective.name, objective.direction, None,
+                                       None, None, None, None, None, rows, project_dir, role))
+        last = next((row["message"] for row in reversed(rows) if row["message"]), None)
+        raise SearchFailedError(
+            f"The search in {quoted(project_dir)} stopped after {failures} failed trials in a "
+            f"row (max_consecutive_failed_trials={max_consecutive_failed_trials}); the trials "
+            f"are listed in trials.csv. Received: last_error={_quoted_error(last)}") from error
     finally:
         if freeze:
             gc.unfreeze()
@@ -458,12 +565,12 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
                  if t.status == _Status.COMPLETED]
     result = SearchResult(model_name, objective.name, objective.direction, None, None, None,
                           None, None, None, rows, project_dir, role)
-    state.write_text_atomic(os.path.join(project_dir, "trials.csv"), result.to_csv())
+    _write_trials_csv(result)
     if not completed:
-        last = rows[-1]["message"] if rows else None
-        raise RuntimeError(
-            f"No trial of the search in {project_dir} completed; the trials are listed in "
-            f"trials.csv. Received: last_error={last!r}"
+        last = next((row["message"] for row in reversed(rows) if row["message"]), None)
+        raise SearchFailedError(
+            f"No trial of the search in {quoted(project_dir)} completed; the trials are listed "
+            f"in trials.csv. Received: last_error={_quoted_error(last)}"
         )
     best = completed[0]
     model = tuner.load_model(best)
@@ -474,8 +581,10 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     result.best_params = zoo.to_jsonable(hypermodel.params(best.hyperparameters.copy()))
     result.best_score = float(best.score)
     result.best_trial_id = best.trial_id
-    result.best_model_path = os.fspath(best_model_path or os.path.join(project_dir,
-                                                                       "best_model.keras"))
+    if best_model_path is None:
+        # The default path is inside the search's own folder: the zoo owns it.
+        best_model_path, overwrite = os.path.join(project_dir, "best_model.keras"), True
+    result.best_model_path = os.fspath(best_model_path)
     metadata = {
         "hyperparameters": best_values,
         "metrics": {objective.name: result.best_score, **best_row["metrics"]},
@@ -485,9 +594,17 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
                    "trial_id": best.trial_id, "max_trials": max_trials, "epochs": epochs,
                    "trials_completed": len(completed), "project_dir": project_dir},
     }
-    result.best_model_sha256 = save_model(model, result.best_model_path, metadata)
+    result.best_model_sha256 = save_model(model, result.best_model_path, metadata, overwrite)
     del model
     keras.backend.clear_session()
     state.write_json_atomic(os.path.join(project_dir, "result.json"),
                             zoo.to_jsonable(dataclasses.asdict(result)))
     return result
+
+
+def _write_trials_csv(result):
+    state.write_text_atomic(os.path.join(result.project_dir, "trials.csv"), result.to_csv())
+
+
+def _quoted_error(message):
+    return "None" if message is None else quoted(message)
