@@ -21,7 +21,6 @@ with the Keras backend in its title.
 import json
 import math
 import numbers
-import pathlib
 import statistics
 import time
 
@@ -30,7 +29,7 @@ import numpy as np
 
 import zoo
 from applications import tasks
-from zoo import validation
+from zoo import files, validation
 from zoo.registry import resolve_params
 
 LATENCY_CALLS = 20
@@ -135,6 +134,7 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
         zoo.get_spec(name)  # unknown names: ValueError with the closest ones
         task_spec.check_model(name)
     task_spec.check_dataset(dataset)
+    task_spec.check_options(limit, batch_size, data_dir)
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(models))
     if unknown:
@@ -233,14 +233,20 @@ def format_table(rows, backend):
 def run(args):
     """Run ``zoo compare`` from parsed ``args``; prints the table, returns 0.
 
-    Bad input raises ``ValueError``/``TypeError`` (the ``zoo`` command
-    prints it and exits with status 2).
+    ``--json PATH`` is checked before any training (it must not exist, be a
+    directory or sit in a folder that cannot be written) and written whole,
+    never replacing a file. Bad input raises ``ValueError``/``TypeError``/
+    ``OSError`` (the ``zoo`` command prints it in one line and exits with
+    status 2).
     """
+    json_path = getattr(args, "json_path", None)
+    if json_path:
+        files.check_new_file(json_path, what="--json file")
     rows = compare(args.models, args.task, epochs=args.epochs,
                    budget_seconds=args.budget_seconds, limit=args.limit, seed=args.seed,
                    dataset=args.dataset, batch_size=args.batch_size, data_dir=args.data_dir,
                    download=args.download, verbose=0 if args.quiet else "auto")
     print(format_table(rows, keras.backend.backend()))
-    if getattr(args, "json_path", None):
-        pathlib.Path(args.json_path).write_text(json.dumps(rows, indent=2) + "\n")
+    if json_path:
+        files.write_new_text(json_path, json.dumps(rows, indent=2) + "\n")
     return 0

@@ -8,14 +8,15 @@
 ['accuracy', 'loss']
 >>> metrics = tasks.run_task("reconstruction", epochs=1, limit=64, out="runs/ae", verbose=0)
 >>> import os
->>> sorted(os.listdir("runs/ae"))[:2]
-['metrics.json', 'model.keras']
+>>> sorted(os.listdir("runs/ae"))[:3]          # the claim marker records the run
+['.zoo-owner.json', 'metrics.json', 'model.keras']
 """
 
 from applications.errors import DatasetUnavailableError
-from applications.tasks.base import (TASKS, DatasetInfo, LoadRequest, Task, TaskData,
-                                     check_run_dir, get_task, load_task_data, prepare_run_dir,
-                                     register_task, run_task, save_model, write_metrics)
+from applications.tasks.base import (RUN_KIND, TASKS, DatasetInfo, LoadRequest, Task, TaskData,
+                                     check_data_dir, check_run_dir, get_task, load_task_data,
+                                     prepare_run_dir, register_task, release_run_dir, run_task,
+                                     save_model, write_metrics)
 # Registration order is the order `zoo tasks` lists them in.
 from applications.tasks import text, sequences, images, graphs  # noqa: F401,E402
 
@@ -26,6 +27,7 @@ def run_reversal(model="lstm_seq2seq", epochs=None, out=None, seed=0, limit=None
                     **kwargs)
 
 
-__all__ = ["TASKS", "DatasetInfo", "DatasetUnavailableError", "LoadRequest", "Task", "TaskData",
-           "check_run_dir", "get_task", "load_task_data", "prepare_run_dir", "register_task",
-           "run_reversal", "run_task", "save_model", "write_metrics"]
+__all__ = ["RUN_KIND", "TASKS", "DatasetInfo", "DatasetUnavailableError", "LoadRequest", "Task",
+           "TaskData", "check_data_dir", "check_run_dir", "get_task", "load_task_data",
+           "prepare_run_dir", "register_task", "release_run_dir", "run_reversal", "run_task",
+           "save_model", "write_metrics"]

@@ -10,12 +10,16 @@ comparisons the same data the ``zoo run`` command trains on.
 import dataclasses
 import datetime
 import json
+import os
 import pathlib
 import time
 from typing import Callable
 
 import zoo
+from zoo import files
 from zoo import validation as checks
+from zoo.registry import resolve_params
+from zoo.untrusted import printable, quoted
 
 TASKS: dict[str, "Task"] = {}
 #: The registry size preset the tasks train (small enough for a CPU run).
@@ -149,15 +153,21 @@ class Task:
                              f"{listed}. Received: dataset={dataset!r}")
         return self.datasets[dataset]
 
+    def check_options(self, limit=None, batch_size=None, data_dir=None):
+        """Check the options of ``load`` that need no data (cheap; before any work)."""
+        if limit is not None:
+            checks.positive_int("limit", limit)
+        if batch_size is not None:
+            checks.positive_int("batch_size", batch_size)
+        if data_dir is not None:
+            check_data_dir(data_dir)
+
     def load(self, model=None, dataset=None, limit=None, seed=0, data_dir=None,
              batch_size=None, download=True):
         model = model or self.default_model
         spec = self.check_model(model)
         info = self.check_dataset(dataset)
-        if limit is not None:
-            checks.positive_int("limit", limit)
-        if batch_size is not None:
-            checks.positive_int("batch_size", batch_size)
+        self.check_options(limit, batch_size, data_dir)
         limit = info.default_limit if limit is None else limit
         request = LoadRequest(task=self, spec=spec, dataset=info, limit=limit, seed=seed,
                               data_dir=data_dir, batch_size=batch_size or self.default_batch_size,
@@ -219,6 +229,27 @@ def register_task(name, *, description, families, model_tasks, default_model, da
     return decorator
 
 
+def check_data_dir(data_dir):
+    """A tensorflow-datasets directory (``--data-dir``) must be a directory when it exists
+    (tfds makes a missing one when it downloads).
+
+    Raises:
+        NotADirectoryError: ``data_dir`` is a file, FIFO or device (or a
+            folder on its path is a file).
+    """
+    path = pathlib.Path(data_dir)
+    try:
+        exists = path.exists()
+    except OSError as error:  # a name too long, a folder on the path that is a file
+        raise NotADirectoryError(f"The data directory {quoted(data_dir)} cannot be used: "
+                                 f"{error.strerror or error}. Received: "
+                                 f"data_dir={quoted(data_dir)}") from None
+    if exists and not path.is_dir():
+        raise NotADirectoryError(f"The data directory {quoted(data_dir)} is a file, not a "
+                                 f"directory. Received: data_dir={quoted(data_dir)}")
+    return path
+
+
 def get_task(name):
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}. Available tasks: "
@@ -264,31 +295,113 @@ def load_task_data(task_name, model=None, dataset=None, limit=None, seed=0, data
 
 # --- run directories and files --------------------------------------------------------------
 
+#: What a run directory's claim marker (``zoo.files.MARKER``) says owns it.
+RUN_KIND = "zoo run"
+
+
+def _default_run_dir(task_name, model_name):
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return pathlib.Path("runs") / f"{task_name}_{model_name}_{stamp}"
+
 
 def check_run_dir(out, task_name, model_name):
-    """The run directory path; FileExistsError for one that already has files in it."""
-    if out is None:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = pathlib.Path("runs") / f"{task_name}_{model_name}_{stamp}"
-    out = pathlib.Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(
-            f"Run directory already exists and is not empty; choose another --out "
-            f"so nothing is overwritten. Received: out={str(out)!r}"
-        )
+    """The run directory path, checked before any work starts.
+
+    ``out=None`` gives ``runs/<task>_<model>_<time>``. The directory must not
+    exist or be empty, and it (or the folder it will be made in) must be
+    writable.
+
+    Raises:
+        FileExistsError: ``out`` is a file or a directory with files in it.
+        PermissionError: it cannot be written.
+        NotADirectoryError: a folder on its path is a file.
+    """
+    default = out is None
+    out = pathlib.Path(_default_run_dir(task_name, model_name) if default else out)
+    if (out.exists() or out.is_symlink()) and not default:  # a default one gets a suffix
+        if not out.is_dir():
+            raise FileExistsError(
+                f"Run directory {quoted(out)} exists and is not a directory; choose another "
+                f"--out so nothing is overwritten. Received: out={quoted(out)}")
+        entries = [entry.name for entry in out.iterdir()]
+        if entries == [files.MARKER]:
+            record = files.owner(out) or {}
+            who = ", ".join(f"{key} {printable(record[key], 60)}"
+                            for key in ("pid", "host", "claimed") if key in record)
+            raise FileExistsError(
+                f"Run directory {quoted(out)} is already claimed by another zoo process"
+                f"{f' ({who})' if who else ''}; choose another --out so nothing is mixed. "
+                f"Received: out={quoted(out)}")
+        if entries:
+            raise FileExistsError(
+                f"Run directory already exists and is not empty; choose another --out "
+                f"so nothing is overwritten. Received: out={quoted(out)}")
+        existing = out
+    else:
+        existing = out.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise NotADirectoryError(
+                f"Cannot make run directory {quoted(out)}: {quoted(existing)} is a file. "
+                f"Received: out={quoted(out)}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"Cannot write run directory {quoted(out)}: {quoted(existing)} is not writable. "
+            f"Received: out={quoted(out)}")
     return out
 
 
-def prepare_run_dir(out, task_name, model_name):
-    """Create the run directory; refuse one that already has files in it."""
+def prepare_run_dir(out, task_name, model_name, details=None):
+    """Check and claim the run directory (``zoo.files.claim_directory``), before any work.
+
+    Of two runs given the same ``out`` exactly one gets it; the other fails
+    at once (``FileExistsError``) and writes nothing there. A default
+    directory (``out=None``) taken meanwhile by another run gets a ``-2``,
+    ``-3``, ... suffix instead.
+
+    Returns:
+        The claimed directory (a ``pathlib.Path``).
+    """
+    default = out is None
     out = check_run_dir(out, task_name, model_name)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    details = {"task": task_name, "model": model_name, **(details or {})}
+    candidates = [out] + ([out.with_name(f"{out.name}-{n}") for n in range(2, 100)]
+                          if default else [])
+    for candidate in candidates:
+        try:
+            return files.claim_directory(candidate, RUN_KIND, details=details)
+        except FileExistsError:
+            if candidate is candidates[-1]:
+                raise
+        except OSError as error:  # cannot be made or written: a read-only folder, a full disk
+            raise type(error)(
+                f"Cannot make run directory {quoted(candidate)}: "
+                f"{error.strerror or error}. Received: out={quoted(candidate)}") from error
+    raise AssertionError("unreachable")
+
+
+def release_run_dir(out, created):
+    """Give back a claimed run directory that nothing was written to (the run failed
+    before its first file): remove the claim marker, and the directory if the run
+    made it. A directory with the run's files in it is kept. Returns True if released."""
+    out = pathlib.Path(out)
+    try:
+        if any(entry.name != files.MARKER for entry in out.iterdir()):
+            return False
+        (out / files.MARKER).unlink(missing_ok=True)
+        if created:
+            out.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def write_metrics(out, metrics):
+    """``metrics.json`` in ``out``; never replaces an existing file."""
     path = pathlib.Path(out) / "metrics.json"
-    path.write_text(json.dumps(zoo.to_jsonable(metrics), indent=2, sort_keys=True) + "\n")
+    files.write_new_text(path, json.dumps(zoo.to_jsonable(metrics), indent=2, sort_keys=True)
+                         + "\n")
     return path
 
 
@@ -306,28 +419,53 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
 
     The directory gets ``metrics.json``, ``model.keras`` and PNG plots
     (``training_curves.png`` always, more as the task fits). It must not
-    exist yet or be empty.
+    exist yet or be empty; it is claimed (``zoo.files.claim_directory``, its
+    marker ``.zoo-owner.json`` stays as the record of the run) before any
+    data is loaded, so two runs given one ``out`` cannot mix: the second
+    fails at once. A run that fails before writing its first file gives the
+    directory back as it found it.
 
     Returns:
         The metrics dict (as written, plus ``out``).
+
+    Raises:
+        ValueError, TypeError: a bad task, model, dataset, epochs, limit,
+            batch size or model parameter (before the directory is touched).
+        FileExistsError: ``out`` is not empty, or another run claimed it.
+        PermissionError, NotADirectoryError: ``out`` cannot be written.
     """
-    import keras
-
-    from applications import plots
-
+    # Everything that needs no data is checked first, then the directory is
+    # claimed: a second run given the same ``out`` fails here, before any work.
     task = get_task(task_name)
     model = model or task.default_model
     task.check_model(model)
-    task.check_dataset(dataset)
+    info = task.check_dataset(dataset)
     epochs = task.default_epochs if epochs is None else checks.positive_int("epochs", epochs)
-    out = check_run_dir(out, task.name, model)
+    task.check_options(limit, batch_size, data_dir)
+    resolve_params(model, overrides)  # unknown parameters: TypeError listing the accepted
+    created = out is None or not pathlib.Path(out).exists()
+    out = prepare_run_dir(out, task.name, model, details={
+        "dataset": info.name, "epochs": epochs, "seed": seed, "limit": limit})
+    try:
+        return _train_into(task, out, model=model, dataset=dataset, epochs=epochs, seed=seed,
+                           limit=limit, batch_size=batch_size, data_dir=data_dir,
+                           download=download, verbose=verbose, overrides=overrides)
+    except BaseException:
+        release_run_dir(out, created)  # only if the run wrote nothing there
+        raise
+
+
+def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, data_dir,
+                download, verbose, overrides):
+    import keras
+
+    from applications import plots
 
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
     data = task.load(model=model, dataset=dataset, limit=limit, seed=seed, data_dir=data_dir,
                      batch_size=batch_size, download=download)
     net = data.build(model, **overrides)
-    out = prepare_run_dir(out, task.name, model)
 
     fit_started = time.perf_counter()
     history = net.fit(data.train, validation_data=data.validation, epochs=epochs,

@@ -13,6 +13,7 @@ from applications import data as data_layer
 from applications import generated
 from applications.tasks import scoring
 from applications.tasks.base import DatasetInfo, TaskData, register_task
+from zoo import files
 
 
 def _split_lists(items, labels, seed, sizes):
@@ -183,7 +184,7 @@ def report_samples(model, data, out, seed, prompts=3, new_tokens=120):
     samples = [{"prompt": decode_characters(vocabulary, p),
                 "continuation": decode_characters(vocabulary, g)} for p, g in zip(prompt, ids)]
     text = "\n\n".join(f"[prompt] {s['prompt']}\n[model] {s['continuation']}" for s in samples)
-    (out / "samples.txt").write_text(text + "\n", encoding="utf-8")
+    files.write_new_text(out / "samples.txt", text + "\n")
     return {"samples": samples}
 
 

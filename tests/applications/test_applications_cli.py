@@ -7,6 +7,7 @@ import sys
 import keras
 import pytest
 
+import zoo
 from applications import cli, tasks
 
 
@@ -70,3 +71,27 @@ def test_inspect_prints_card_hash_and_verdict(tmp_path, capsys):
     assert "verdict:   refused: SHA-256 mismatch" in capsys.readouterr().out
     assert cli.main(["inspect", str(tmp_path / "missing.keras")]) == 2
     assert "missing.keras" in capsys.readouterr().err
+
+
+def _outputs(argvs, capsys):
+    results = []
+    for argv in argvs:
+        status = cli.main(argv)
+        captured = capsys.readouterr()
+        results.append((status, captured.out, captured.err))
+    return results
+
+
+def test_zoo_list_and_describe_print_the_same_from_the_catalogue_and_the_registry(
+        monkeypatch, capsys):
+    argvs = [["list"], ["list", "*autoencoder*"], ["list", "--family", "graph"],
+             ["list", "*", "--task", "reconstruction", "--family", "autoencoder"],
+             ["list", "--family", "graphs"], ["list", "--task", "nope"],
+             ["describe", "lstm_seq2seq"], ["describe", "gcn"], ["describe", "lstm_seq2sq"]]
+    fast = _outputs(argvs, capsys)
+    monkeypatch.setattr(cli, "_catalogue", lambda: (None, None))  # the registry answers
+    slow = _outputs(argvs, capsys)
+    assert fast == slow
+    assert fast[0][0] == 0 and len(fast[0][1].splitlines()) == len(zoo.list_models())
+    assert fast[4][0] == 2 and "Received: family='graphs'" in fast[4][2]
+    assert fast[8][0] == 2 and "Did you mean 'lstm_seq2seq'" in fast[8][2]
