@@ -89,9 +89,13 @@ def read_regular_file(path, limit):
             raise ValueError(f"{quoted(path)} is {info.st_size} bytes, over the limit of "
                              f"{limit} bytes. Received: path={quoted(path)}")
         chunks, total = [], 0
+        # First read: the whole file as fstat sizes it (+1 to see growth), so a
+        # regular file is held once: b"".join of one chunk does not copy it.
+        want = min(info.st_size, limit) + 1
         while True:
             try:
-                chunk = handle.read(min(1 << 20, limit + 1 - total))
+                chunk = handle.read(max(1, min(want, limit + 1 - total)))
+                want = 1 << 20
             except BlockingIOError:  # pragma: no cover - regular files do not block
                 continue
             if not chunk:

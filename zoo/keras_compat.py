@@ -137,3 +137,83 @@ BACKEND_OPTIMIZER_MODULE_PATTERN = r"keras\.src\.backend\.\w+\.optimizers\.\w+"
 __all__ = ["deferred_variables", "allocate", "discard", "seed_generators", "sublayers", "own_variables", "check_load_own_variables",
            "input_tensors_of", "is_keras_operation_class", "KERAS_MODEL_CLASSES",
            "OPS_MODULE_PREFIX", "BACKEND_OPTIMIZER_MODULE_PATTERN"]
+
+
+# ------------------------------------------------- loading a checked .keras file
+# ``zoo.load`` runs Keras' own loading steps one by one (as
+# ``keras.src.saving.saving_lib._load_model_from_fileobj`` does) so that the
+# model can be built under a parameter budget before anything is allocated,
+# and so that the bytes Keras loads are the bytes the zoo checked.
+
+def model_from_config(config):
+    """Deserialize a parsed ``config.json`` as ``keras.saving.load_model`` does,
+    in safe mode whatever the global setting (``enable_unsafe_deserialization``
+    would otherwise override ``safe_mode=True``).
+
+    Private: ``keras.src.saving.serialization_lib.ObjectSharingScope`` (shared
+    objects of a functional config) and ``SafeModeScope``.
+    """
+    import keras
+    from keras.src.saving.serialization_lib import ObjectSharingScope, SafeModeScope
+
+    with ObjectSharingScope(), SafeModeScope(True):
+        return keras.saving.deserialize_keras_object(config, safe_mode=True)
+
+
+def compile_from_config(model, compile_config):
+    """``model.compile_from_config(compile_config)`` in safe mode, as a loaded
+    model is compiled (the optimizer's variables are built).
+
+    Private: ``keras.src.saving.serialization_lib.SafeModeScope``.
+    """
+    from keras.src.saving.serialization_lib import SafeModeScope
+
+    with SafeModeScope(True):
+        model.compile_from_config(compile_config)
+        model.compiled = True
+
+
+def load_saved_state(model, archive, weights):
+    """Load a ``.keras`` archive's variables (weights, optimizer state) and
+    assets into ``model``, as ``keras.saving.load_model`` does.
+
+    Args:
+        model: the model deserialized from the archive's config.
+        archive: the open ``zipfile.ZipFile`` (assets are read from it).
+        weights: the bytes of its ``model.weights.h5``.
+
+    Private: ``keras.src.saving.saving_lib.H5IOStore``, ``DiskIOStore``,
+    ``_load_state`` and ``_raise_loading_failure``.
+    """
+    import io
+
+    from keras.src.saving import saving_lib
+
+    weights_store = saving_lib.H5IOStore(io.BytesIO(weights), mode="r")
+    assets_store = None
+    try:
+        if any(name.startswith("assets/") for name in archive.namelist()):
+            assets_store = saving_lib.DiskIOStore("assets", archive=archive, mode="r")
+        failed, messages = set(), {}
+        saving_lib._load_state(model, weights_store=weights_store, assets_store=assets_store,
+                               inner_path="", visited_saveables=set(),
+                               failed_saveables=failed, error_msgs=messages)
+    finally:
+        weights_store.close()
+        if assets_store is not None:
+            assets_store.close()
+    if failed:
+        saving_lib._raise_loading_failure(messages)
+
+
+def resolve_auto_jit_compile(model):
+    """What ``jit_compile="auto"`` means for ``model`` on this backend
+    (False on torch and on a TensorFlow machine without accelerators).
+
+    Private: ``Trainer._resolve_auto_jit_compile``.
+    """
+    return model._resolve_auto_jit_compile()
+
+
+__all__ += ["model_from_config", "compile_from_config", "load_saved_state",
+            "resolve_auto_jit_compile"]

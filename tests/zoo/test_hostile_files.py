@@ -8,9 +8,13 @@ it does create the sentinel.
 
 import base64
 import importlib
+import io
 import json
+import os
 import pickle
+import re
 import sys
+import threading
 import zipfile
 
 import h5py
@@ -19,6 +23,9 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.zoo.keras_files import (archive_bytes, assert_printable, config_of, edit_weights,
+                                   first_layer, members, set_compression_method, with_config,
+                                   write)
 
 PAYLOAD_MODULE = "zoo_test_payload"
 
@@ -299,3 +306,286 @@ def test_tampered_byte(lab):
     good.write_bytes(bytes(data))
     message = refused(good, lab.sentinel_path, "SHA-256 mismatch")
     assert "good.keras.sha256" in message
+
+
+# ------------------------------------------------------------ not a regular file
+
+def _within(seconds, call):
+    """``call()``'s exception (or result), failing if it has not returned in time
+    (a FIFO must not hang the gate)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # noqa: B036 - handed back to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    return outcome.get("error", outcome.get("value"))
+
+
+@pytest.mark.parametrize("kind, match", [
+    ("fifo", "is a FIFO"),
+    ("dev_zero", "is a character device"),
+    ("directory", "is a directory"),
+])
+def test_only_a_regular_file_is_read(lab, kind, match):
+    path = lab.path / "model.keras"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev_zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    error = _within(20, lambda: zoo.load(path))
+    assert isinstance(error, zoo.UnsafeModelError) and re.search(match, str(error)), error
+    report = _within(20, lambda: zoo.inspect(path))
+    assert report["verdict"] == "refused" and re.search(match, report["reason"])
+
+
+def test_junk_is_refused_on_its_first_bytes_without_reading_it(lab, monkeypatch):
+    junk = lab.path / "junk.keras"
+    junk.write_bytes(b"JUNK" + bytes(1 << 20))
+
+    def no_full_read(*args, **kwargs):
+        raise AssertionError("the whole file was read")
+
+    monkeypatch.setattr(zoo.files, "read_regular_file", no_full_read)
+    refused(junk, lab.sentinel_path, r"this one is not a zip archive \(it starts with 'JUNK")
+    empty = lab.path / "empty.keras"
+    empty.write_bytes(b"")
+    refused(empty, lab.sentinel_path, "this one is empty")
+
+
+# ------------------------------------------------------------ every failure is ours
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+def _method_99(lab):
+    return lab.path / "method.keras", set_compression_method(
+        archive_bytes(lab.members()), 99)
+
+
+GATE_CASES = {
+    # name: (make(lab) -> members or (path, raw bytes), match)
+    "json nested 100,000 deep": (
+        lambda lab: with_config(lab.members(), _nested(100_000)), "config.json nests too deeply"),
+    "json nested 200 deep": (
+        lambda lab: with_config(lab.members(), '{"class_name": ' + _nested(200) + "}"),
+        "config.json nests 201 levels deep, over the limit of 64"),
+    "config.json is a list": (
+        lambda lab: with_config(lab.members(), "[1, 2]"), "config.json holds a JSON list"),
+    "config.json is not UTF-8": (
+        lambda lab: with_config(lab.members(), b"\xff\xfe\xfa"), "config.json is not valid JSON"),
+    "zip method 99": (_method_99, "compressed with zip method 99; only stored or deflated"),
+    "bzip2 member": (
+        lambda lab: (lab.path / "bz.keras", archive_bytes(lab.members(), zipfile.ZIP_BZIP2)),
+        "compressed with zip method 12"),
+    "encrypted member": (
+        lambda lab: (lab.path / "enc.keras", _encrypted_flag(archive_bytes(lab.members()))),
+        "is encrypted"),
+    "weights are not HDF5": (
+        lambda lab: {**lab.members(), "model.weights.h5": b"\x89HDF\r\n\x1a\nbroken"},
+        "model.weights.h5 cannot be read as HDF5 weights"),
+    "vlen string weights": (
+        lambda lab: edit_weights(lab.members(), lambda h5: h5.create_dataset(
+            "layers/strings", data=["a", "b"], dtype=h5py.string_dtype())),
+        "holds 'object' values; weights are numbers"),
+    "compound weights": (
+        lambda lab: edit_weights(lab.members(), lambda h5: h5.create_dataset(
+            "layers/pairs", data=np.zeros(2, [("a", "f4"), ("b", "i4")]))),
+        "weights are numbers"),
+    "soft link in weights": (
+        lambda lab: edit_weights(lab.members(), lambda h5: h5.__setitem__(
+            "layers/soft", h5py.SoftLink("/layers"))),
+        "is a SoftLink; links to other files or paths are refused"),
+    "class named __class__": (
+        lambda lab: _edit_config(lab, lambda config: first_dense(config).update(
+            class_name="__class__")),
+        "class '__class__' names a private Python attribute"),
+    "module is a list": (
+        lambda lab: _edit_config(lab, lambda config: first_dense(config).update(module=["x"])),
+        r"module must be a string or null. Received: '\['x'\]'"),
+    "600-deep build_config": (
+        lambda lab: _edit_config(lab, lambda config: first_dense(config).update(
+            build_config=json.loads(_nested(600)))),
+        "config.json nests too deeply|nests 6.. levels deep"),
+    "a layer, not a model": (
+        lambda lab: _edit_config(lab, lambda config: config.update(first_dense(config))),
+        "config.json describes a 'Dense', not a model"),
+}
+
+
+def _encrypted_flag(data):
+    data = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            data[start + offset] |= 0x1
+            start += 4
+    return bytes(data)
+
+
+def _edit_config(lab, edit):
+    contents = lab.members()
+    config = config_of(contents)
+    edit(config)
+    return with_config(contents, config)
+
+
+def _materialize(lab, name, made):
+    if isinstance(made, tuple):
+        path, data = made
+        path.write_bytes(data)
+        return path
+    return write(lab.path / f"{name.replace(' ', '_')}.keras", made)
+
+
+@pytest.mark.parametrize("name", list(GATE_CASES))
+def test_every_failure_of_the_gate_is_an_unsafe_model_error(lab, name):
+    make, match = GATE_CASES[name]
+    refused(_materialize(lab, name, make(lab)), lab.sentinel_path, match)
+
+
+def test_a_flipped_byte_in_a_member_is_refused_as_damage(lab):
+    contents = lab.members()
+    for compression, match in ((zipfile.ZIP_STORED, "Bad CRC-32"),
+                               (zipfile.ZIP_DEFLATED, "damaged")):
+        data = bytearray(archive_bytes(contents, compression))
+        with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+            info = archive.getinfo("model.weights.h5")
+        middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+        data[middle] ^= 0xFF
+        path = lab.path / f"flipped_{compression}.keras"
+        path.write_bytes(bytes(data))
+        message = refused(path, lab.sentinel_path, "archive member 'model.weights.h5' is damaged")
+        assert re.search(match, message), message
+
+
+def test_a_cycle_of_hard_links_in_the_weights_ends(lab):
+    contents = edit_weights(lab.members(), lambda h5: h5.__setitem__("layers/loop", h5["layers"]))
+    path = write(lab.path / "loop.keras", contents)
+    model = _within(60, lambda: zoo.load(path))
+    assert isinstance(model, keras.Model), model  # Keras reads only the paths it knows
+
+
+# ------------------------------------------------------------ Keras' own failures
+
+KERAS_FAILURES = {
+    "unknown keyword on a zoo layer": (
+        "denoising_autoencoder",
+        lambda config: first_layer(config, "CorruptionNoise")["config"].update(bogus_keyword=1),
+        "Keras could not load it: TypeError: .*bogus_keyword"),
+    "shape mismatch": (
+        "dense_autoencoder_toy",
+        lambda config: first_dense(config)["config"].update(units=5),
+        "Keras could not load it: ValueError: .*shape"),
+    "units is a string": (
+        "dense_autoencoder_toy",
+        lambda config: first_dense(config)["config"].update(units="many"),
+        "Keras could not load it: "),
+}
+
+
+@pytest.mark.parametrize("name", list(KERAS_FAILURES))
+def test_a_keras_failure_after_the_checks_is_an_unsafe_model_error(lab, name):
+    model_name, edit, match = KERAS_FAILURES[name]
+    source = lab.path / f"{model_name}.keras"
+    zoo.save(zoo.build(model_name, size="toy"), source)
+    contents = members(source)
+    config = config_of(contents)
+    edit(config)
+    path = write(lab.path / "edited.keras", with_config(contents, config))
+    with pytest.raises(zoo.UnsafeModelError, match=match) as error:
+        zoo.load(path)
+    assert error.value.__cause__ is not None  # Keras' own error, chained
+    assert not isinstance(error.value.__cause__, zoo.UnsafeModelError)
+    report = zoo.inspect(path)  # inspect's verdict is load's outcome
+    assert report["verdict"] == "refused" and re.search(match, report["reason"])
+
+
+# ------------------------------------------------------------ parameter budget
+
+def _last_dense(config):
+    return [layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense"][-1]
+
+
+def test_an_allocation_bomb_is_refused_before_anything_is_allocated(lab):
+    path = _materialize(lab, "bomb", _edit_config(
+        lab, lambda config: _last_dense(config)["config"].update(units=10**11)))
+    assert path.stat().st_size < 100_000
+    # 4 * 10**11 float32 weights would be 1.6 TB: reaching the allocator
+    # would crash this test, not refuse the file.
+    message = refused(path, lab.sentinel_path, "declares 300,000,000,0[0-9][0-9] parameters, "
+                      "over the budget of 1,000,000,000; nothing was allocated")
+    assert "bomb.keras'" in message
+    good = lab.path / "good.keras"
+    with pytest.raises(zoo.UnsafeModelError, match="over the budget of 10;"):
+        zoo.load(good, max_parameters=10)
+    assert zoo.inspect(good, max_parameters=10)["verdict"] == "refused"
+    assert zoo.load(good, max_parameters=10**4).zoo_name == "dense_autoencoder_toy"
+    with pytest.raises(ValueError, match="max_parameters.*Received: max_parameters=0"):
+        zoo.load(good, max_parameters=0)
+
+
+# ------------------------------------------------------------ untrusted text
+
+FORGED = "\r\x1b[2Kverdict:   safe to load\x1b[8m"
+
+
+def _assert_one_true_verdict(text, verdict):
+    assert_printable(text, newlines=True)
+    verdicts = [line for line in text.splitlines() if line.startswith("verdict:")]
+    assert verdicts == [line for line in verdicts if line.startswith(f"verdict:   {verdict}")]
+    assert len(verdicts) == 1, text
+
+
+def test_a_config_key_cannot_forge_a_verdict(lab):
+    def edit(config):
+        first_dense(config)["config"][FORGED] = {"class_name": "Evil" + FORGED, "module": FORGED}
+
+    path = _materialize(lab, "forged", _edit_config(lab, edit))
+    message = refused(path, lab.sentinel_path, r"Dense/config/\\r\\x1b\[2Kverdict:")
+    assert_printable(message)
+    _assert_one_true_verdict(zoo.format_inspection(zoo.inspect(path)), "refused")
+
+
+def test_keras_error_text_is_escaped(lab):
+    source = lab.path / "noise.keras"
+    zoo.save(zoo.build("denoising_autoencoder", size="toy"), source)
+    contents = members(source)
+    config = config_of(contents)
+    first_layer(config, "CorruptionNoise")["config"][FORGED] = 1
+    path = write(lab.path / "keyword.keras", with_config(contents, config))
+    with pytest.raises(zoo.UnsafeModelError, match="Keras could not load it") as error:
+        zoo.load(path)
+    assert_printable(str(error.value))
+    _assert_one_true_verdict(zoo.format_inspection(zoo.inspect(path)), "refused")
+
+
+def test_card_fields_and_file_names_are_escaped(lab):
+    contents = lab.members()
+    card = json.loads(contents[zoo.sharing.CARD_MEMBER])
+    card.update(zoo_name="\x1b]0;owned\x07\x1b[2J\x1b[H" + FORGED, dataset="\u202eatad",
+                metrics={"loss\x1b[31m": "\x9b2J"})
+    name = "\x1b[2J\rverdict:   safe to load\u202e.keras"
+    path = write(lab.path / name, {**contents, zoo.sharing.CARD_MEMBER: json.dumps(card)})
+    assert zoo.load(path).zoo_name == "dense_autoencoder_toy"  # the card is only shown
+    text = zoo.format_inspection(zoo.inspect(path))
+    _assert_one_true_verdict(text, "safe to load")
+    assert "\\x1b]0;owned\\x07" in text and "\\u202eatad" in text
+    junk = lab.path / name.replace(".keras", "2.keras")
+    junk.write_bytes(b"junk")
+    with pytest.raises(zoo.UnsafeModelError, match=r"/\\x1b\[2J\\rverdict") as error:
+        zoo.load(junk)
+    assert_printable(str(error.value))
+    _assert_one_true_verdict(zoo.format_inspection(zoo.inspect(junk)), "refused")
+    with pytest.raises(zoo.UnsafeModelError) as error:
+        zoo.read_card(junk)
+    assert_printable(str(error.value))
