@@ -150,7 +150,13 @@ def _log_softmax(logits):
 def _choose(logits, strategy, temperature, top_k, rng):
     if strategy == "greedy":
         return logits.argmax(axis=-1).astype("int32")
-    scaled = logits.astype("float64") / temperature
+    # Scaled as (logits - max) / temperature: the best token gets 0 and the
+    # others a finite or -inf score, so no temperature (however small or
+    # large) makes inf - inf = NaN; banned tokens (-inf) stay -inf.
+    allowed = np.isfinite(logits)
+    shifted = logits - np.where(allowed, logits, -np.inf).max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):
+        scaled = np.where(allowed, shifted / temperature, -np.inf)
     if top_k is not None and top_k < scaled.shape[-1]:
         kth = np.sort(scaled, axis=-1)[:, -top_k][:, None]
         scaled = np.where(scaled < kth, -np.inf, scaled)
@@ -158,6 +164,20 @@ def _choose(logits, strategy, temperature, top_k, rng):
     cumulative = probs.cumsum(axis=-1)
     draws = rng.random(len(probs))[:, None] * cumulative[:, -1:]
     return np.minimum((cumulative < draws).sum(axis=-1), probs.shape[-1] - 1).astype("int32")
+
+
+def _checked_logits(logits, banned, step):
+    """Host float64 logits with the banned ids at -inf; NaN logits are refused."""
+    logits = np.array(logits, "float64")
+    if np.isnan(logits).any():
+        raise ValueError("The model produced NaN logits (its weights or its inputs hold NaN "
+                         "or inf), so no token can be chosen. "
+                         f"Received: NaN logits at generation step {step}")
+    logits[:, list(banned)] = -np.inf
+    if not np.isfinite(logits).any(axis=-1).all():
+        raise ValueError("Every token the model may generate has logit -inf. "
+                         f"Received: no finite logit at generation step {step}")
+    return logits
 
 
 def _finish(ids, stop_token):
@@ -183,8 +203,11 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
             ``logits / temperature``, optionally only the ``top_k`` best),
             or ``"beam"`` (beam search keeping ``beam_width`` hypotheses by
             total log-probability).
-        temperature: > 0; only for ``"sample"``.
-        top_k: keep the k most likely tokens when sampling (None: all).
+        temperature: a finite number > 0; only for ``"sample"`` (it is
+            checked whatever the strategy: NaN, 0, negative or infinite
+            values are refused).
+        top_k: keep the k most likely tokens when sampling (None: all; a
+            positive integer, all tokens when it exceeds the vocabulary).
         beam_width: hypotheses kept by ``"beam"``.
         seed: integer seed for ``"sample"``; the same seed gives the same
             output.
@@ -212,10 +235,9 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
     validation.choice("strategy", strategy, STRATEGIES)
     stepper = _stepper_for(model, max_length)
     batch = stepper.check_inputs(inputs)
-    if strategy == "sample":
-        validation.positive_float("temperature", temperature)
-        if top_k is not None:
-            validation.positive_int("top_k", top_k)
+    temperature = validation.positive_float("temperature", temperature)
+    if top_k is not None:
+        top_k = validation.positive_int("top_k", top_k)
     if strategy == "beam":
         beam_width = validation.positive_int("beam_width", beam_width)
     if seed is not None:
@@ -235,8 +257,7 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
     finished = np.zeros(len(batch), bool)
     logits, state = stepper.start(batch)
     for t in range(max_length):
-        logits = np.array(logits, "float64")
-        logits[:, list(stepper.banned)] = -np.inf
+        logits = _checked_logits(logits, stepper.banned, t)
         token = _choose(logits, strategy, temperature, top_k, rng)
         output[:, t] = np.where(finished, PAD_ID, token)
         if stop_token is not None:
@@ -255,8 +276,7 @@ def _beam_search(stepper, batch, max_length, width, stop_token):
     sequences = np.zeros((size, width, 0), "int32")
     finished = np.zeros((size, width), bool)
     for t in range(max_length):
-        logits = np.array(logits, "float64")
-        logits[:, list(stepper.banned)] = -np.inf  # renormalise over the allowed tokens
+        logits = _checked_logits(logits, stepper.banned, t)  # renormalised over the allowed
         log_probs = _log_softmax(logits).reshape(size, width, -1)
         vocab = log_probs.shape[-1]
         # A finished hypothesis only continues with padding, at no cost.

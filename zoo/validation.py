@@ -4,6 +4,7 @@ Each check returns the (normalised) value or raises a ``ValueError`` whose
 message ends with what was received, e.g. ``Received: code_size=-3``.
 """
 
+import math
 import numbers
 
 import keras
@@ -41,10 +42,33 @@ def positive_int_tuple(name, value):
     return tuple(int(item) for item in items)
 
 
-def positive_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"`{name}` must be a number > 0. {_received(name, value)}")
+def _is_finite_real(value):
+    return (not isinstance(value, bool) and isinstance(value, numbers.Real)
+            and math.isfinite(value))
+
+
+def finite_float(name, value):
+    """Any finite real number (bools, NaN and infinities are refused)."""
+    if not _is_finite_real(value):
+        raise ValueError(f"`{name}` must be a finite number. {_received(name, value)}")
     return float(value)
+
+
+def positive_float(name, value):
+    """A finite real number > 0 (a learning rate, a scale, a temperature);
+    bools, NaN and infinities are refused.
+
+    >>> positive_float("learning_rate", float("inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `learning_rate` must be a finite number > 0. Received: learning_rate=inf
+    """
+    if not _is_finite_real(value) or not value > 0:
+        raise ValueError(f"`{name}` must be a finite number > 0. {_received(name, value)}")
+    return float(value)
+
+
+finite_positive_float = positive_float
 
 
 def rate(name, value):
@@ -86,9 +110,9 @@ def jit_compile(name, value):
 
 
 def non_negative_float(name, value):
-    """A real number >= 0 (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"`{name}` must be a number >= 0. {_received(name, value)}")
+    """A finite real number >= 0 (bools, NaN and infinities are refused)."""
+    if not _is_finite_real(value) or not value >= 0:
+        raise ValueError(f"`{name}` must be a finite number >= 0. {_received(name, value)}")
     return float(value)
 
 
@@ -195,14 +219,6 @@ def patch_size(name, value, shape):
         raise ValueError(f"`{name}` must divide the image size {tuple(shape[:2])}. "
                          f"{_received(name, value)}")
     return value
-
-
-def finite_positive_float(name, value):
-    """A finite real number > 0 (a time budget, a scale); bools, NaN and inf are refused."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0
-            or value == float("inf")):
-        raise ValueError(f"`{name}` must be a finite number > 0. {_received(name, value)}")
-    return float(value)
 
 
 def positive_ints(**values):

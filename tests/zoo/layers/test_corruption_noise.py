@@ -52,7 +52,7 @@ def test_noise_changes_on_every_call_and_repeats_with_the_seed():
 
 @pytest.mark.parametrize("arguments, message", [
     ({"kind": "salt"}, r"`kind` must be one of 'gaussian', 'masking'\. Received: kind='salt'"),
-    ({"kind": "gaussian", "level": 0.0}, r"`level` must be a number > 0\. Received: level=0\.0"),
+    ({"kind": "gaussian", "level": 0.0}, r"`level` must be a finite number > 0\. Received: level=0\.0"),
     ({"kind": "masking", "level": 1.0}, r"`level` must be a number in \[0, 1\)\. "
                                         r"Received: level=1\.0"),
     ({"kind": "masking", "level": 0.0}, r"`level` must be a number in \(0, 1\) for masking "

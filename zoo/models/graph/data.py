@@ -34,6 +34,8 @@ union. Targets carry the same leading axis: ``[1, N]`` node labels,
 import keras
 import numpy as np
 
+from zoo.model import ValueRange, check_values
+
 FIELDS = {
     # name: (rank with the batch axis, "float" or "int", shape text)
     "node_features": (3, "float", "[batch, num_nodes, num_features]"),
@@ -116,7 +118,7 @@ def check_graph_batch(batch, required=("node_features", "edge_index"), num_featu
                          f"Received: node_features.shape={_shape(nodes)}")
     _check_sizes(fields)
     if check_values:
-        _check_values({name: _to_numpy(value) for name, value in fields.items()})
+        check_graph_values({name: _to_numpy(value) for name, value in fields.items()})
     return fields
 
 
@@ -141,32 +143,36 @@ def _to_numpy(value):
     return keras.ops.convert_to_numpy(value)
 
 
-def _check_values(fields):
-    num_nodes = fields["node_features"].shape[1]
-    for name in ("edge_index", "pair_index"):
-        if name in fields:
-            _check_range(name, fields[name], num_nodes, "node ids", "num_nodes")
+def check_graph_values(fields, ranges=True):
+    """The value checks of ``check_graph_batch`` on NumPy ``fields``.
+
+    ``ranges``: also check the index ranges (``GraphModel`` leaves them to
+    ``ZooModel.check_data``, which checks tensors and datasets too).
+    """
+    if ranges:
+        num_nodes = fields["node_features"].shape[1]
+        for name in ("edge_index", "pair_index"):
+            if name in fields:
+                _check_range(name, fields[name], num_nodes, "node ids", "num_nodes")
+        if "graph_ids" in fields and "graph_sizes" in fields:
+            _check_range("graph_ids", fields["graph_ids"], fields["graph_sizes"].shape[1],
+                         "graph ids", "num_graphs")
     if "edge_weight" in fields and not np.isfinite(fields["edge_weight"]).all():
         bad = fields["edge_weight"][~np.isfinite(fields["edge_weight"])][0]
         raise ValueError(f"`edge_weight` must be finite. Received: edge_weight={float(bad)!r}")
-    if "graph_sizes" in fields:
-        sizes = fields["graph_sizes"]
+    if "graph_sizes" in fields and "graph_ids" in fields:
+        sizes, ids = fields["graph_sizes"], fields["graph_ids"]
         num_graphs = sizes.shape[1]
-        if "graph_ids" in fields:
-            ids = fields["graph_ids"]
-            _check_range("graph_ids", ids, num_graphs, "graph ids", "num_graphs")
-            counts = np.stack([np.bincount(row, minlength=num_graphs) for row in ids])
-            if not np.array_equal(counts, sizes):
-                raise ValueError("`graph_sizes` must count the nodes of each graph in "
-                                 f"`graph_ids` ({counts.tolist()}). "
-                                 f"Received: graph_sizes={sizes.tolist()}")
+        counts = np.stack([np.bincount(row, minlength=num_graphs) for row in ids])
+        if not np.array_equal(counts, sizes):
+            raise ValueError("`graph_sizes` must count the nodes of each graph in "
+                             f"`graph_ids` ({counts.tolist()}). "
+                             f"Received: graph_sizes={sizes.tolist()}")
 
 
 def _check_range(name, value, size, what, size_name):
-    bad = value[(value < 0) | (value >= size)]
-    if bad.size:
-        raise ValueError(f"`{name}` holds {what} outside [0, {size}) ({size_name}={size}). "
-                         f"Received: {name}={int(bad[0])}")
+    check_values(name, np.asarray(value), ValueRange(0, size, what=what,
+                                                     why=f"{size_name}={size}"))
 
 
 # --- single graphs ----------------------------------------------------------------------------

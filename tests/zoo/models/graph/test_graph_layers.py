@@ -237,3 +237,75 @@ def test_old_names_are_the_new_layers_under_their_old_registration(graph):
     alias([x, edges])
     alias.set_weights(layer.get_weights())
     np.testing.assert_allclose(to_numpy(alias([x, edges])), to_numpy(layer([x, edges])))
+
+
+# --- self-loops already in edge_index (PyG's add_remaining_self_loops) ---------------------------
+
+# The test graph plus explicit self-loops on nodes 0 and 3 (node 3's twice).
+LOOPED = np.array([[1, 2, 3, 0, 0, 2, 5, 4, 0, 3, 3],
+                   [0, 0, 0, 1, 2, 3, 4, 3, 0, 3, 3]], "int32")
+LOOP_WEIGHTS = np.array([0.5, 1.0, 2.0, 1.5, 0.3, 1.0, 0.7, 1.2, 2.5, 0.4, 0.9], "float32")
+
+
+def _gcn_reference(x, edges, weights, kernel, bias):
+    """D^-1/2 (A + I) D^-1/2 X W + b, where A has no self-loops and I holds one per node:
+    weight 1, or the node's own self-loop weight (the largest of several)."""
+    n = len(x)
+    adjacency = np.zeros((n, n))
+    loops = np.ones(n)
+    seen = np.zeros(n, bool)
+    for (s, t), w in zip(edges.T, weights):
+        if s == t:
+            loops[s] = w if not seen[s] else max(loops[s], w)
+            seen[s] = True
+        else:
+            adjacency[t, s] += w
+    adjacency += np.diag(loops)
+    scale = 1 / np.sqrt(adjacency.sum(1))
+    return (scale[:, None] * adjacency * scale[None, :]) @ x @ kernel + bias
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gcn_conv_counts_an_existing_self_loop_once(graph, weighted):
+    x = graph[0]
+    layer = GCNConv(4, bias_initializer="random_normal")
+    weights = LOOP_WEIGHTS if weighted else np.ones(LOOPED.shape[1], "float32")
+    out = to_numpy(layer([x, LOOPED, LOOP_WEIGHTS] if weighted else [x, LOOPED]))
+    expected = _gcn_reference(x, LOOPED, weights, *_weights(layer))
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    if not weighted:  # the loops change nothing: the layer adds one per node anyway
+        without = to_numpy(layer([x, LOOPED[:, :8]]))
+        np.testing.assert_allclose(out, without, rtol=1e-5, atol=1e-6)
+
+
+def test_gat_conv_replaces_an_existing_self_loop(graph):
+    x, edges, _ = graph
+    layer = GATConv(2, num_heads=3, bias_initializer="random_normal")
+    out = to_numpy(layer([x, LOOPED]))
+    expected = _attention_reference(x, edges, *_weights(layer), heads=3, units=2)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_self_loop_handling_compiles_with_static_shapes(graph):
+    """No boolean masking or dynamic shapes: the layers run inside a compiled function."""
+    x = graph[0]
+    gcn, gat = GCNConv(4), GATConv(2, num_heads=2)
+    eager = [to_numpy(gcn([x, LOOPED, LOOP_WEIGHTS])), to_numpy(gat([x, LOOPED]))]
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        def run(nodes, edges, weights):
+            return gcn([nodes, edges, weights]), gat([nodes, edges])
+
+        compiled = jax.jit(run)(x, LOOPED, LOOP_WEIGHTS)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        compiled = tf.function(lambda nodes, edges, weights: (
+            gcn([nodes, edges, weights]), gat([nodes, edges])), jit_compile=True)(
+                x, LOOPED, LOOP_WEIGHTS)
+    else:  # torch: the same static-shape ops, run eagerly
+        compiled = gcn([x, LOOPED, LOOP_WEIGHTS]), gat([x, LOOPED])
+    for got, want in zip(compiled, eager):
+        np.testing.assert_allclose(to_numpy(got), want, rtol=1e-5, atol=1e-6)

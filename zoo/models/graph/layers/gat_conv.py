@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 from zoo import validation
-from zoo.models.graph.layers.message_passing import (MessagePassing, add_self_loops, num_rows,
-                                                     segment_softmax)
+from zoo.models.graph.layers.message_passing import (MessagePassing, add_remaining_self_loops,
+                                                     num_rows, segment_softmax)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -14,7 +14,9 @@ class GATConv(MessagePassing):
 
     For an edge ``j -> i`` and each head, ``e_ij = LeakyReLU(a_s . z_j +
     a_t . z_i)`` with ``z = x W``; ``alpha_ij`` is the softmax of ``e_ij``
-    over the incoming edges of ``i`` (and its self-loop, added by the layer),
+    over the incoming edges of ``i`` (and its self-loop, added by the layer:
+    as in PyG, a self-loop already in ``edge_index`` is replaced by it, not
+    counted twice),
     computed stably: the per-node maximum is subtracted before ``exp``. The
     output is ``sum_j alpha_ij z_j`` per head, heads concatenated
     (``[N, num_heads * units]``) or averaged (``[N, units]``).
@@ -80,10 +82,14 @@ class GATConv(MessagePassing):
             raise ValueError(f"{type(self).__name__} does not use edge weights. "
                              "Received: inputs=[node_states, edge_index, edge_weight]")
         n = num_rows(x)
-        if self.add_self_loops:
-            source, target, _ = add_self_loops(source, target, None, n)
         z = self.heads(x, self.kernel)
-        alpha = segment_softmax(self.attention_scores(x, z, source, target), target, n)
+        if self.add_self_loops:
+            source, target, counted = add_remaining_self_loops(source, target, None, n)
+        scores = self.attention_scores(x, z, source, target)
+        if self.add_self_loops:  # the replaced self-loops get no attention
+            scores = ops.where(ops.expand_dims(counted > 0, -1), scores,
+                               ops.cast(float("-inf"), scores.dtype))
+        alpha = segment_softmax(scores, target, n)
         if training and self.attention_dropout > 0:
             alpha = keras.random.dropout(alpha, self.attention_dropout,
                                          seed=self.seed_generator)

@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from zoo.models.graph.layers.message_passing import MessagePassing, add_self_loops, num_rows
+from zoo.models.graph.layers.message_passing import (MessagePassing, add_remaining_self_loops,
+                                                     num_rows)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -11,9 +12,12 @@ class GCNConv(MessagePassing):
     """Graph convolution of Kipf & Welling with symmetric normalisation.
 
     ``h_i = act(b + sum_j w_ji / sqrt(d_i d_j) x_j W)`` over the incoming
-    edges of ``i`` plus a self-loop of weight 1 that the layer adds
-    (``edge_index`` should not list self-loops), where ``d`` is the weighted
-    in-degree plus one. With ``edge_weight`` the weights enter the sums.
+    edges of ``i`` and one self-loop per node, where ``d`` is the weighted
+    in-degree with that loop: ``D^-1/2 (A + I) D^-1/2 X W``. As in PyG's
+    ``gcn_norm``, a self-loop that ``edge_index`` already lists replaces the
+    added one (it is not counted twice; with ``edge_weight`` it keeps its
+    weight), and other loops weigh 1. With ``edge_weight`` the weights enter
+    the sums.
 
     Args:
         units, activation, use_bias, kernel_initializer, bias_initializer:
@@ -36,7 +40,7 @@ class GCNConv(MessagePassing):
         xw = ops.matmul(x, self.kernel)
         if weight is None:
             weight = ops.ones(ops.shape(source), dtype=xw.dtype)
-        source, target, weight = add_self_loops(source, target, weight, n)
+        source, target, weight = add_remaining_self_loops(source, target, weight, n)
         degree = ops.segment_sum(weight, target, num_segments=n)
         inv_sqrt = ops.where(degree > 0, ops.rsqrt(ops.maximum(degree, 1e-12)), 0.0)
         coefficient = ops.take(inv_sqrt, source) * weight * ops.take(inv_sqrt, target)

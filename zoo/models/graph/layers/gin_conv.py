@@ -39,7 +39,7 @@ class GINConv(MessagePassing):
                  learn_epsilon=True, batch_norm=False, use_bias=True, **kwargs):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.mlp_activation = keras.activations.get(mlp_activation)
-        self.epsilon = float(epsilon)
+        self.epsilon = validation.finite_float("epsilon", epsilon)
         self.learn_epsilon = validation.boolean("learn_epsilon", learn_epsilon)
         self.batch_norm = validation.boolean("batch_norm", batch_norm)
         self.norm = (keras.layers.BatchNormalization(momentum=0.9, dtype=self.dtype_policy,

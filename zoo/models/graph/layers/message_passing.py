@@ -72,13 +72,42 @@ def segment_softmax(scores, segment_ids, num_segments):
     return scores / ops.take(total, segment_ids, axis=0)
 
 
-def add_self_loops(source, target, edge_weight, num_nodes):
-    """Edges ``i -> i`` appended for every node (weight 1 where there are weights)."""
+def add_remaining_self_loops(source, target, edge_weight, num_nodes, fill_value=1.0):
+    """One self-loop ``i -> i`` per node, replacing those ``edge_index`` already has.
+
+    PyG's ``add_remaining_self_loops`` with static shapes (so it compiles
+    under ``jax.jit``): the ``E`` edges are kept, but a self-loop among them
+    gets weight 0 (it then adds nothing to a sum or a degree), and ``N``
+    loops are appended: weight ``fill_value`` for a node that had none, the
+    weight of its existing self-loop for a node that had one (the largest,
+    if it had several). Without ``edge_weight`` every other edge weighs 1,
+    so the weights double as a mask of the edges that count.
+
+    Returns:
+        ``(source, target, weight)`` with ``E + N`` edges.
+
+    >>> import zoo
+    >>> import numpy as np
+    >>> from zoo.models.graph.layers.message_passing import add_remaining_self_loops
+    >>> source, target = np.array([0, 1], "int32"), np.array([1, 1], "int32")  # 0->1, 1->1
+    >>> s, t, w = add_remaining_self_loops(source, target, None, 2)
+    >>> np.asarray(t).tolist(), np.asarray(w).tolist()  # the loop 1->1 counts once
+    ([1, 1, 0, 1], [1.0, 0.0, 1.0, 1.0])
+    """
+    source = ops.cast(source, "int32")
+    target = ops.cast(target, "int32")
+    if edge_weight is None:
+        edge_weight = ops.ones(ops.shape(source), dtype="float32")
+    is_loop = ops.equal(source, target)
+    loops = ops.segment_sum(ops.cast(is_loop, edge_weight.dtype), source,
+                            num_segments=num_nodes)
+    existing = ops.segment_max(ops.where(is_loop, edge_weight, float("-inf")), source,
+                               num_segments=num_nodes)
+    loop_weight = ops.where(loops > 0, existing, ops.cast(fill_value, edge_weight.dtype))
     nodes = ops.arange(num_nodes, dtype="int32")
-    source, target = ops.concatenate([source, nodes]), ops.concatenate([target, nodes])
-    if edge_weight is not None:
-        edge_weight = ops.concatenate([edge_weight, ops.ones((num_nodes,), edge_weight.dtype)])
-    return source, target, edge_weight
+    return (ops.concatenate([source, nodes]), ops.concatenate([target, nodes]),
+            ops.concatenate([ops.where(is_loop, ops.zeros_like(edge_weight), edge_weight),
+                             loop_weight]))
 
 
 @keras.saving.register_keras_serializable(package="zoo")
