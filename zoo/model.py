@@ -424,7 +424,7 @@ class ZooModel(keras.Model):
     >>> tagger.predict(np.array([[3, 25]]), verbose=0)
     Traceback (most recent call last):
     ...
-    ValueError: `tokens` holds token ids outside [0, 20) (input_dim=20 of layer ...). Received: tokens=25
+    ValueError: `tokens` holds token ids outside [0, 20) ... Received: tokens=25
     """
 
     # *args/**kwargs keep Keras' functional (de)serialization path.

@@ -16,8 +16,8 @@ import zoo
 from zoo import validation
 from zoo.model import ValueRange, check_values
 
-BACKEND = keras.backend.backend()
-TOKENS = r"`tokens` holds token ids outside \[0, 20\) \(input_dim=20 of layer 'token_embedding'\)\. "
+TOKENS = (r"`tokens` holds token ids outside \[0, 20\) "
+          r"\(input_dim=20 of layer 'token_embedding'\)\. ")
 BINARY = (r"`y` holds targets outside \[0, 1\] \(binary cross-entropy of output 'probabilities' "
           r"takes labels 0 and 1 or probabilities between\)\. ")
 
