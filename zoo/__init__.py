@@ -18,7 +18,7 @@ from zoo.constants import FAMILIES
 from zoo.jsonable import to_jsonable
 from zoo.registry import (Capabilities, ModelSpec, build, describe, get_spec, list_models,
                           model_params, register_model, spec_of, unregister_model)
-from zoo.generation import generate, greedy_decode
+from zoo.generation import generate, greedy_decode, score
 from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
 from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
                               to_networkx, unbatch_graphs)
@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Capabilities", "FAMILIES", "ParameterBudgetError", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec",
     "ZooModel", "build", "describe", "encoder", "generate", "get_spec", "greedy_decode",
-    "list_models", "model_params", "register_model", "spec_of", "to_jsonable", "unregister_model",
+    "list_models", "model_params", "register_model", "score", "spec_of", "to_jsonable", "unregister_model",
     "save", "load", "inspect", "read_card", "format_inspection", "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",

@@ -1,12 +1,23 @@
 """Text generation for every seq2seq and decoder-only model: greedy, sampling, beam.
 
-One decoding loop runs on the host (NumPy) for every backend. It knows no
+The whole decoding loop runs on the device, as one compiled function per
+model and shape: ``keras.ops.while_loop`` under ``jax.jit`` (the weights
+passed as arguments, so later training is seen), under ``tf.function``
+with XLA, and on torch eagerly under ``torch.no_grad``. The loop knows no
 model: it asks the model's registry entry for its stepper
 (``spec.capabilities.stepper``, a ``Stepper`` subclass declared in the
-model's own file, next to the builder whose layers it reuses) and drives
-it one token at a time. Sampling draws from a NumPy generator seeded by
-``seed``, so a given seed gives the same output on every run (and backend,
-up to float round-off in the logits).
+model's own file, next to the builder whose layers it reuses), which reads
+the inputs once (``start``: a prompt into a key/value cache, a source
+through the encoder) and then feeds one token per row per step (``step``).
+
+Compiled functions are cached per model and per static layout (batch,
+strategy, and the prompt/source and new-token lengths rounded up to
+buckets), so a second call with the same shapes, or with a prompt of
+another length in the same bucket, does not compile again.
+
+Sampling draws its uniform numbers on the host from a NumPy generator
+seeded by ``seed`` and passes them in, so a seed gives the same tokens on
+every run (and on every backend, up to float round-off in the logits).
 
 >>> import zoo
 >>> import numpy as np
@@ -16,17 +27,40 @@ up to float round-off in the logits).
 ((1, 4), dtype('int32'))
 """
 
+import collections
+import math
 import weakref
 
+import keras
 import numpy as np
+from keras import ops
 
 from zoo import validation
 from zoo.constants import PAD_ID
 from zoo.registry import get_spec, list_models, model_params, spec_of
 
 STRATEGIES = ("greedy", "sample", "beam")
+MIN_BUCKET = 8
 
-_INFERENCE_MODELS = weakref.WeakKeyDictionary()  # model -> {stepper class: built models}
+# model -> {static layout: _Compiled} and model -> its stepper; dropped with the model.
+_COMPILED = weakref.WeakKeyDictionary()
+_STEPPERS = weakref.WeakKeyDictionary()
+
+# Loop problems, reported on the host after the loop (a compiled loop cannot raise).
+_NAN_LOGITS, _NO_FINITE_LOGIT = 1, 2
+
+
+def bucket(length, cap=None):
+    """``length`` rounded up to a power of two (at least 8), at most ``cap``.
+
+    Shapes are rounded so that a new prompt length does not always mean a
+    new compilation.
+
+    >>> bucket(3), bucket(9), bucket(200, cap=128)
+    (8, 16, 128)
+    """
+    size = max(MIN_BUCKET, 1 << max(0, int(length) - 1).bit_length())
+    return size if cap is None else min(size, cap)
 
 
 def check_token_batch(name, tokens, vocab_size, low=0):
@@ -43,6 +77,9 @@ def check_token_batch(name, tokens, vocab_size, low=0):
             f"`{name}` must be a 2-D array of integer token ids [batch, length]. "
             f"Received: {name} with shape {array.shape} and dtype {array.dtype}"
         )
+    if array.shape[0] == 0:
+        raise ValueError(f"`{name}` needs at least one row (an empty batch has nothing to "
+                         f"generate from). Received: {name} with shape {array.shape}")
     if array.shape[1] == 0:
         raise ValueError(f"`{name}` needs at least one token per row. "
                          f"Received: {name} with shape {array.shape}")
@@ -54,32 +91,73 @@ def check_token_batch(name, tokens, vocab_size, low=0):
     return array.astype("int32")
 
 
+def check_right_padded(name, tokens, vocab_size):
+    """Rows of ids in ``[1, vocab_size)`` followed by 0-padding; returns ``(tokens, lengths)``.
+
+    Rows of different lengths share one batch by padding with 0 at the
+    end; a row needs at least one token and no padding before its last one.
+
+    >>> tokens, lengths = check_right_padded("prompt", [[3, 4, 0], [5, 0, 0]], 6)
+    >>> lengths.tolist()
+    [2, 1]
+    """
+    tokens = check_token_batch(name, tokens, vocab_size)
+    real = tokens != PAD_ID
+    lengths = real.sum(axis=1).astype("int32")
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(f"Every row of `{name}` needs at least one token (ids >= 1). "
+                         f"Received: row {empty[0]} holds only padding (0)")
+    inside = np.flatnonzero((real != (np.arange(tokens.shape[1])[None, :] < lengths[:, None]))
+                            .any(axis=1))
+    if inside.size:
+        raise ValueError(f"`{name}` may hold padding (0) only at the end of a row. "
+                         f"Received: row {inside[0]} = {tokens[inside[0]].tolist()}")
+    return tokens, lengths
+
+
+def pad_to(array, width):
+    """``array`` ``[batch, length]`` padded with 0 on the right to ``width`` columns."""
+    padded = np.zeros((array.shape[0], width), array.dtype)
+    padded[:, :array.shape[1]] = array
+    return padded
+
+
+Prepared = collections.namedtuple("Prepared", ["feeds", "layout"])
+Prepared.__doc__ = """What ``Stepper.prepare`` returns: host arrays and the static layout.
+
+``feeds`` is a dict of NumPy arrays whose first axis is the batch (beam
+search repeats each row); ``layout`` is a hashable tuple of Python values
+fixing every shape the compiled loop sees (part of the cache key)."""
+
+
 class Stepper:
     """Runs one model a token at a time for ``generate`` (the stepper protocol).
 
     A generating model declares its stepper in its registration
-    (``Capabilities(generation=..., stepper=MyStepper)``); ``generate``
-    calls ``MyStepper(model, max_length)``, then ``check_inputs`` once,
-    ``start`` once and ``step`` once per new token. Steppers read what they
-    need from ``zoo.model_params(model)`` (``self.params``) and reach layers
-    through the names their builder declares, never by guessing.
+    (``Capabilities(generation=..., stepper=MyStepper)``). ``generate``
+    calls ``MyStepper(model)``, then ``prepare(inputs, max_length)`` on the
+    host, and, inside the compiled loop, ``start`` once and ``step`` once per
+    new token. Steppers read what they need from ``zoo.model_params(model)``
+    (``self.params``) and reach layers through the names their builder
+    declares, never by guessing.
 
     A subclass sets ``vocab_size`` (logits width), ``stop_token`` (the id
     that ends a row by default, or ``None``) and ``banned`` (ids never
     generated), and implements:
 
-    - ``check_inputs(inputs)``: the checked int32 batch, else ValueError;
-    - ``start(inputs)``: ``(logits, state)`` for the first new token;
-    - ``step(state, token)``: ``(logits, state)`` after feeding ``token``.
+    - ``prepare(inputs, max_length)``: checks on the host (ValueError
+      naming the value) and returns a ``Prepared(feeds, layout)``;
+    - ``start(feeds, layout)``: ``(logits, cache)`` for the first new token;
+    - ``step(cache, token, layout)``: ``(logits, cache)`` after feeding
+      ``token`` (``[batch]`` int32).
 
-    ``logits`` is ``[batch, vocab_size]``; ``state`` is a dict of arrays
-    whose first axis is the batch (beam search reorders rows). Inference
-    sub-models come from ``build()``, which ``inference_models()`` calls
-    once per model.
+    ``start`` and ``step`` run traced (``keras.ops`` only, static shapes).
+    ``logits`` is ``[batch, vocab_size]``; ``cache`` is a dict of tensors
+    whose first axis is the batch (beam search reorders rows).
 
     Args:
         model: a model from ``zoo.build`` or ``zoo.load``.
-        max_length: most new tokens per row.
 
     >>> import zoo
     >>> stepper = zoo.get_spec("lstm_lm").capabilities.stepper
@@ -91,38 +169,57 @@ class Stepper:
     stop_token = None
     banned = (PAD_ID,)
 
-    def __init__(self, model, max_length):
-        self.model = model
-        self.max_length = max_length
+    def __init__(self, model):
+        # No reference to ``model`` is kept: steppers and compiled loops are cached per
+        # model in weak dictionaries, and must not keep the model alive.
         self.params = model_params(model)
 
-    def build(self):
-        """The inference sub-models this stepper runs (sharing the model's layers)."""
-        return None
-
-    def inference_models(self):
-        """``build()``'s result, built once per model and stepper class."""
-        per_model = _INFERENCE_MODELS.setdefault(self.model, {})
-        if type(self) not in per_model:
-            per_model[type(self)] = self.build()
-        return per_model[type(self)]
-
-    @staticmethod
-    def predict(sub_model, inputs):
-        """One forward pass of ``sub_model`` on host arrays."""
-        return sub_model.predict_on_batch(inputs)
-
-    def check_inputs(self, inputs):
+    def prepare(self, inputs, max_length):
         raise NotImplementedError
 
-    def start(self, inputs):
+    def start(self, feeds, layout):
         raise NotImplementedError
 
-    def step(self, state, token):
+    def step(self, cache, token, layout):
         raise NotImplementedError
 
+    def teacher_forcing(self, inputs, targets):
+        """``(model_inputs, positions, targets)`` for ``zoo.score``, else ValueError.
 
-def _stepper_for(model, max_length):
+        ``positions`` ``[batch, length]`` says where, on the time axis of
+        the model's logits, each target token is predicted; ``targets`` 0
+        is not scored.
+        """
+        raise NotImplementedError
+
+    def run(self, inputs, max_length):
+        """``(logits, cache)`` of ``start`` then every ``step``, eagerly, for tests.
+
+        Feeds ``inputs`` (checked by ``prepare``) and then, greedily, the
+        arg-max token of each step; returns the ``[batch, max_length,
+        vocab_size]`` logits, as NumPy, that the compiled loop chooses from.
+        """
+        prepared = self.prepare(inputs, max_length)
+        feeds = {key: ops.convert_to_tensor(value) for key, value in prepared.feeds.items()}
+        logits, cache = self.start(feeds, prepared.layout)
+        every = []
+        for t in range(max_length):
+            logits = _banned_to_minus_inf(ops.cast(logits, "float32"), self._banned_mask())
+            every.append(ops.convert_to_numpy(logits))
+            if t < max_length - 1:
+                logits, cache = self.step(cache, ops.cast(ops.argmax(logits, axis=-1), "int32"),
+                                          prepared.layout)
+        return np.stack(every, axis=1)
+
+    def _banned_mask(self):
+        mask = np.zeros(self.vocab_size, bool)
+        mask[list(self.banned)] = True
+        return ops.convert_to_tensor(mask)
+
+
+def _stepper_for(model):
+    if model in _STEPPERS:
+        return _STEPPERS[model]
     try:
         capabilities = spec_of(model).capabilities
     except ValueError:
@@ -131,53 +228,255 @@ def _stepper_for(model, max_length):
         generators = [name for name in list_models()
                       if get_spec(name).capabilities.generation is not None]
         raise ValueError(
-            "zoo.generate needs a seq2seq or decoder-only model built by the zoo "
+            "zoo.generate (and zoo.score) needs a seq2seq or decoder-only model built by the zoo "
             f"({', '.join(generators)}). "
             f"Received: model={getattr(model, 'name', model)!r}"
         )
-    return capabilities.stepper(model, max_length)
+    _STEPPERS[model] = capabilities.stepper(model)
+    return _STEPPERS[model]
 
 
-# --- the decoding loop ----------------------------------------------------------------------
+# --- choosing tokens (traced) -----------------------------------------------------------------
+
+
+def _banned_to_minus_inf(logits, banned_mask):
+    return ops.where(banned_mask[None, :], -np.inf, logits)
+
+
+def _problem(raw_logits, logits):
+    """0, or the code of what makes ``logits`` unusable (NaN; no finite logit)."""
+    nan = ops.any(ops.isnan(raw_logits))
+    none_finite = ops.logical_not(ops.all(ops.any(ops.isfinite(logits), axis=-1)))
+    code = ops.where(nan, _NAN_LOGITS, ops.where(none_finite, _NO_FINITE_LOGIT, 0))
+    return ops.cast(code, "int32")
+
+
+def _descending(x):
+    return ops.flip(ops.sort(x, axis=-1), axis=-1)
+
+
+def _sample(logits, draw, options, controls):
+    """One token per row from ``softmax(logits / temperature)`` (top-k, top-p), by inverse CDF.
+
+    Scaled as ``(logits - max) / temperature``: the best token gets 0 and
+    the others a finite or -inf score, so no temperature (however small or
+    large) makes inf - inf = NaN; banned tokens (-inf) stay -inf.
+    """
+    allowed = ops.isfinite(logits)
+    best = ops.max(ops.where(allowed, logits, -np.inf), axis=-1, keepdims=True)
+    scaled = ops.where(allowed, (logits - best) / controls["temperature"], -np.inf)
+    if options.top_k:
+        kth = ops.take(_descending(scaled), controls["top_k"] - 1, axis=1)[:, None]
+        scaled = ops.where(scaled < kth, -np.inf, scaled)
+    probs = ops.softmax(scaled, axis=-1)
+    if options.top_p:
+        ordered = _descending(probs)
+        before = ops.cumsum(ordered, axis=-1) - ordered
+        kept = ops.where(before < controls["top_p"], ordered, np.inf)
+        probs = ops.where(probs >= ops.min(kept, axis=-1, keepdims=True), probs, 0.0)
+    cumulative = ops.cumsum(probs, axis=-1)
+    target = draw[:, None] * cumulative[:, -1:]
+    chosen = ops.logical_and(cumulative >= target, probs > 0)
+    return ops.cast(ops.argmax(ops.cast(chosen, "int32"), axis=-1), "int32")
+
+
+def _choose(logits, draw, options, controls):
+    if options.strategy == "greedy":
+        return ops.cast(ops.argmax(logits, axis=-1), "int32")
+    return _sample(logits, draw, options, controls)
+
+
+Options = collections.namedtuple("Options", ["strategy", "top_k", "top_p", "beam_width"])
+
+
+# --- the decoding loops (traced) -------------------------------------------------------------
+
+
+def _checked(raw, banned_mask):
+    raw = ops.cast(raw, "float32")
+    logits = _banned_to_minus_inf(raw, banned_mask)
+    return logits, _problem(raw, logits)
+
+
+def _sampling_loop(stepper, options, layout, feeds, controls):
+    banned = controls["banned"]
+    raw, cache = stepper.start(feeds, layout)
+    logits, problem = _checked(raw, banned)
+    token = _choose(logits, controls["draws"][0], options, controls)
+    batch = ops.shape(token)[0]
+    output = ops.zeros((batch, ops.shape(controls["draws"])[0]), "int32")
+    output = ops.slice_update(output, (0, 0), token[:, None])
+    finished = ops.equal(token, controls["stop_token"])
+    failed_at = ops.cast(ops.where(problem > 0, 0, -1), "int32")
+
+    def cond(t, token, cache, output, finished, problem, failed_at):
+        return ops.logical_and(
+            ops.logical_and(t < controls["max_length"], ops.logical_not(ops.all(finished))),
+            problem == 0)
+
+    def body(t, token, cache, output, finished, problem, failed_at):
+        raw, cache = stepper.step(cache, token, layout)
+        logits, problem = _checked(raw, banned)
+        token = _choose(logits, ops.take(controls["draws"], t, axis=0), options, controls)
+        token = ops.where(finished, PAD_ID, token)
+        output = ops.slice_update(output, (0, t), token[:, None])
+        finished = ops.logical_or(finished, ops.equal(token, controls["stop_token"]))
+        failed_at = ops.where(problem > 0, t, failed_at)
+        return t + 1, token, cache, output, finished, problem, failed_at
+
+    state = ops.while_loop(cond, body, (ops.convert_to_tensor(1, "int32"), token, cache,
+                                        output, finished, problem, failed_at))
+    return state[3], state[5], state[6]
 
 
 def _log_softmax(logits):
-    logits = logits.astype("float64")
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return ops.log_softmax(logits, axis=-1)
 
 
-def _choose(logits, strategy, temperature, top_k, rng):
-    if strategy == "greedy":
-        return logits.argmax(axis=-1).astype("int32")
-    # Scaled as (logits - max) / temperature: the best token gets 0 and the
-    # others a finite or -inf score, so no temperature (however small or
-    # large) makes inf - inf = NaN; banned tokens (-inf) stay -inf.
-    allowed = np.isfinite(logits)
-    shifted = logits - np.where(allowed, logits, -np.inf).max(axis=-1, keepdims=True)
-    with np.errstate(over="ignore", under="ignore"):
-        scaled = np.where(allowed, shifted / temperature, -np.inf)
-    if top_k is not None and top_k < scaled.shape[-1]:
-        kth = np.sort(scaled, axis=-1)[:, -top_k][:, None]
-        scaled = np.where(scaled < kth, -np.inf, scaled)
-    probs = np.exp(_log_softmax(scaled))
-    cumulative = probs.cumsum(axis=-1)
-    draws = rng.random(len(probs))[:, None] * cumulative[:, -1:]
-    return np.minimum((cumulative < draws).sum(axis=-1), probs.shape[-1] - 1).astype("int32")
+def _beam_loop(stepper, options, layout, feeds, controls):
+    """Beam search over ``batch * width`` rows (the feeds repeat each row ``width`` times)."""
+    width, banned = options.beam_width, controls["banned"]
+    raw, cache = stepper.start(feeds, layout)
+    rows = ops.shape(raw)[0]
+    size = rows // width
+    vocab = ops.shape(raw)[-1]
+    steps = ops.shape(controls["draws"])[0]
+    # All beams start identical: keep one alive.
+    scores = ops.tile(ops.convert_to_tensor([[0.0] + [-np.inf] * (width - 1)], "float32"),
+                      (size, 1))
+    sequences = ops.zeros((size, width, steps), "int32")
+    finished = ops.zeros((size, width), "bool")
+    pad_only = ops.where(ops.arange(vocab) == PAD_ID, 0.0, -np.inf)
+
+    def advance(t, raw, cache, scores, sequences, finished):
+        logits, problem = _checked(raw, banned)  # renormalised over the allowed
+        log_probs = ops.reshape(_log_softmax(logits), (size, width, vocab))
+        # A finished hypothesis only continues with padding, at no cost.
+        log_probs = ops.where(finished[..., None], pad_only, log_probs)
+        candidates = ops.reshape(scores[..., None] + log_probs, (size, width * vocab))
+        scores, best = ops.top_k(candidates, width, sorted=True)
+        beam, token = best // vocab, ops.cast(best % vocab, "int32")
+        sequences = ops.take_along_axis(sequences, beam[..., None], axis=1)
+        sequences = ops.slice_update(sequences, (0, 0, t), token[..., None])
+        finished = ops.logical_or(ops.take_along_axis(finished, beam, axis=1),
+                                  ops.equal(token, controls["stop_token"]))
+        source_rows = ops.reshape(ops.arange(size, dtype="int32")[:, None] * width
+                                  + ops.cast(beam, "int32"), (-1,))
+        cache = {key: ops.take(value, source_rows, axis=0) for key, value in cache.items()}
+        return token, cache, scores, sequences, finished, problem
+
+    token, cache, scores, sequences, finished, problem = advance(
+        0, raw, cache, scores, sequences, finished)
+    failed_at = ops.cast(ops.where(problem > 0, 0, -1), "int32")
+
+    def cond(t, token, cache, scores, sequences, finished, problem, failed_at):
+        return ops.logical_and(
+            ops.logical_and(t < controls["max_length"], ops.logical_not(ops.all(finished))),
+            problem == 0)
+
+    def body(t, token, cache, scores, sequences, finished, problem, failed_at):
+        raw, cache = stepper.step(cache, ops.reshape(token, (-1,)), layout)
+        token, cache, scores, sequences, finished, problem = advance(
+            t, raw, cache, scores, sequences, finished)
+        failed_at = ops.where(problem > 0, t, failed_at)
+        return t + 1, token, cache, scores, sequences, finished, problem, failed_at
+
+    state = ops.while_loop(cond, body, (ops.convert_to_tensor(1, "int32"), token, cache,
+                                        scores, sequences, finished, problem, failed_at))
+    scores, sequences = state[3], state[4]
+    best = ops.argmax(scores, axis=1)
+    output = ops.take_along_axis(sequences, best[:, None, None], axis=1)[:, 0]
+    return output, state[6], state[7]
 
 
-def _checked_logits(logits, banned, step):
-    """Host float64 logits with the banned ids at -inf; NaN logits are refused."""
-    logits = np.array(logits, "float64")
-    if np.isnan(logits).any():
-        raise ValueError("The model produced NaN logits (its weights or its inputs hold NaN "
-                         "or inf), so no token can be chosen. "
-                         f"Received: NaN logits at generation step {step}")
-    logits[:, list(banned)] = -np.inf
-    if not np.isfinite(logits).any(axis=-1).all():
-        raise ValueError("Every token the model may generate has logit -inf. "
-                         f"Received: no finite logit at generation step {step}")
-    return logits
+# --- compiling and caching -------------------------------------------------------------------
+
+
+class _Compiled:
+    """One model's decoding loop for one static layout, compiled once per backend."""
+
+    def __init__(self, model, loop):
+        self.traces = 0
+        backend = keras.backend.backend()
+
+        def traced(feeds, controls):
+            self.traces += 1
+            return loop(feeds, controls)
+
+        if backend == "jax":
+            self.function = _jax_function(model, traced)
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            self.function = tf.function(traced, jit_compile=True, reduce_retracing=False)
+        elif backend == "torch":
+            import torch
+
+            def function(feeds, controls):
+                with torch.no_grad():
+                    return traced(feeds, controls)
+
+            self.function = function
+        else:
+            self.function = traced
+
+    def __call__(self, feeds, controls):
+        feeds = {key: ops.convert_to_tensor(value) for key, value in feeds.items()}
+        controls = {key: ops.convert_to_tensor(value) for key, value in controls.items()}
+        return [ops.convert_to_numpy(x) for x in self.function(feeds, controls)]
+
+
+def _jax_function(model, traced):
+    """``traced`` under ``jax.jit``, the model's weights passed in (never baked in)."""
+    import jax
+
+    trainable, non_trainable = model.trainable_variables, model.non_trainable_variables
+
+    @jax.jit
+    def compiled(weights, feeds, controls):
+        mapping = list(zip(trainable, weights[0])) + list(zip(non_trainable, weights[1]))
+        with keras.StatelessScope(state_mapping=mapping):
+            return traced(feeds, controls)
+
+    def function(feeds, controls):
+        weights = ([v.value for v in trainable], [v.value for v in non_trainable])
+        return compiled(weights, feeds, controls)
+
+    return function
+
+
+def compiled_loops(model):
+    """The compiled decoding loops ``generate`` keeps for ``model``: ``{layout: traces}``.
+
+    Each entry is one static layout (batch, strategy, buckets) and how many
+    times its function was traced; a call with a known layout traces
+    nothing new on JAX and TensorFlow.
+
+    >>> import zoo
+    >>> import numpy as np
+    >>> model = zoo.build("lstm_lm", size="toy")
+    >>> _ = zoo.generate(model, np.array([[3, 4]]), max_length=3)
+    >>> _ = zoo.generate(model, np.array([[5, 6, 7]]), max_length=3)  # same buckets
+    >>> len(compiled_loops(model))
+    1
+    """
+    return {layout: compiled.traces for layout, compiled in _COMPILED.get(model, {}).items()}
+
+
+def _compiled(model, stepper, options, shapes, layout):
+    key = (type(stepper).__name__, options, shapes, layout)
+    per_model = _COMPILED.setdefault(model, {})
+    if key not in per_model:
+        loop = _beam_loop if options.strategy == "beam" else _sampling_loop
+
+        def bound(feeds, controls):
+            return loop(stepper, options, layout, feeds, controls)
+
+        per_model[key] = _Compiled(model, bound)
+    return per_model[key]
+
+
+# --- the public entry points ------------------------------------------------------------------
 
 
 def _finish(ids, stop_token):
@@ -188,19 +487,36 @@ def _finish(ids, stop_token):
     return np.where(stopped, PAD_ID, ids).astype("int32")
 
 
+def _top_p(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or not 0 < value <= 1:
+        raise ValueError(f"`top_p` must be a number in (0, 1]. Received: top_p={value!r}")
+    return float(value)
+
+
+def _raise_problem(problem, failed_at):
+    if problem == _NAN_LOGITS:
+        raise ValueError("The model produced NaN logits (its weights or its inputs hold NaN "
+                         "or inf), so no token can be chosen. "
+                         f"Received: NaN logits at generation step {failed_at}")
+    raise ValueError("Every token the model may generate has logit -inf. "
+                     f"Received: no finite logit at generation step {failed_at}")
+
+
 def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_k=None,
-             beam_width=4, seed=None, stop_token="default"):
+             top_p=None, beam_width=4, seed=None, stop_token="default"):
     """Generate token ids with any seq2seq or decoder-only zoo model.
 
     Args:
         model: a model from ``zoo.build`` or ``zoo.load`` whose registry
             entry is a seq2seq or decoder-only model.
         inputs: int array ``[batch, length]``: the 0-padded source for
-            seq2seq models; the prompt (no padding, ids >= 1) for
-            decoder-only models.
+            seq2seq models; the prompts for decoder-only models (ids >= 1,
+            rows of different lengths padded with 0 at the end).
         max_length: most new tokens per row.
         strategy: ``"greedy"`` (arg-max), ``"sample"`` (from the softmax of
-            ``logits / temperature``, optionally only the ``top_k`` best),
+            ``logits / temperature``, optionally only the ``top_k`` best
+            and/or the smallest set whose probability reaches ``top_p``),
             or ``"beam"`` (beam search keeping ``beam_width`` hypotheses by
             total log-probability).
         temperature: a finite number > 0; only for ``"sample"`` (it is
@@ -208,12 +524,14 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
             values are refused).
         top_k: keep the k most likely tokens when sampling (None: all; a
             positive integer, all tokens when it exceeds the vocabulary).
+        top_p: nucleus sampling: keep the most likely tokens whose
+            probabilities sum to at least ``top_p``, in (0, 1] (None: all).
         beam_width: hypotheses kept by ``"beam"``.
         seed: integer seed for ``"sample"``; the same seed gives the same
             output.
         stop_token: id that ends a row (``"default"``: the model's
             ``end_token`` for seq2seq, none for language models; ``None``:
-            never stop early).
+            never stop early). The loop ends when every row has stopped.
 
     Returns:
         int32 NumPy array ``[batch, max_length]`` of new tokens (no start
@@ -221,8 +539,9 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
 
     Raises:
         ValueError: ``max_length`` <= 0, an unknown strategy, a bad
-            ``temperature``/``top_k``/``beam_width``, token ids outside the
-            vocabulary, or a prompt/source longer than the model allows.
+            ``temperature``/``top_k``/``top_p``/``beam_width``, an empty
+            batch, token ids outside the vocabulary, or a prompt/source
+            longer than the model allows.
 
     >>> import zoo
     >>> import numpy as np
@@ -233,13 +552,13 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
     """
     max_length = validation.positive_int("max_length", max_length)
     validation.choice("strategy", strategy, STRATEGIES)
-    stepper = _stepper_for(model, max_length)
-    batch = stepper.check_inputs(inputs)
+    stepper = _stepper_for(model)
     temperature = validation.positive_float("temperature", temperature)
     if top_k is not None:
         top_k = validation.positive_int("top_k", top_k)
-    if strategy == "beam":
-        beam_width = validation.positive_int("beam_width", beam_width)
+    if top_p is not None:
+        top_p = _top_p(top_p)
+    beam_width = validation.positive_int("beam_width", beam_width)
     if seed is not None:
         validation.non_negative_int("seed", seed)
     if stop_token == "default":
@@ -249,58 +568,98 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
         if stop_token >= stepper.vocab_size:
             raise ValueError(f"`stop_token` must be below the vocabulary size "
                              f"{stepper.vocab_size}. Received: stop_token={stop_token}")
-
+    prepared = stepper.prepare(inputs, max_length)
+    feeds = prepared.feeds
+    batch = len(next(iter(feeds.values())))
+    steps = bucket(max_length)
+    sampling = strategy == "sample"
+    options = Options(strategy, sampling and top_k is not None and top_k < stepper.vocab_size,
+                      sampling and top_p is not None and top_p < 1.0,
+                      beam_width if strategy == "beam" else 0)
     if strategy == "beam":
-        return _beam_search(stepper, batch, max_length, beam_width, stop_token)
-    rng = np.random.default_rng(seed)
-    output = np.zeros((len(batch), max_length), "int32")
-    finished = np.zeros(len(batch), bool)
-    logits, state = stepper.start(batch)
-    for t in range(max_length):
-        logits = _checked_logits(logits, stepper.banned, t)
-        token = _choose(logits, strategy, temperature, top_k, rng)
-        output[:, t] = np.where(finished, PAD_ID, token)
-        if stop_token is not None:
-            finished |= token == stop_token
-        if finished.all() or t == max_length - 1:
-            break
-        logits, state = stepper.step(state, token)
-    return _finish(output, stop_token)
+        feeds = {key: np.repeat(value, beam_width, axis=0) for key, value in feeds.items()}
+    draws = np.zeros((steps, batch), "float32")
+    if sampling:
+        draws[:max_length] = np.random.default_rng(seed).random((max_length, batch))
+    controls = {
+        "max_length": np.int32(max_length),
+        "stop_token": np.int32(-1 if stop_token is None else stop_token),
+        "temperature": np.float32(temperature),
+        "top_k": np.int32(min(top_k or stepper.vocab_size, stepper.vocab_size)),
+        "top_p": np.float32(top_p or 1.0),
+        "draws": draws,
+        "banned": ops.convert_to_numpy(stepper._banned_mask()),
+    }
+    compiled = _compiled(model, stepper, options, (batch, steps), tuple(prepared.layout))
+    output, problem, failed_at = compiled(feeds, controls)
+    if problem:
+        _raise_problem(int(problem), int(failed_at))
+    return _finish(np.asarray(output, "int32")[:, :max_length], stop_token)
 
 
-def _beam_search(stepper, batch, max_length, width, stop_token):
-    size = len(batch)
-    logits, state = stepper.start(np.repeat(batch, width, axis=0))
-    scores = np.full((size, width), -np.inf)
-    scores[:, 0] = 0.0  # all beams start identical: keep one alive
-    sequences = np.zeros((size, width, 0), "int32")
-    finished = np.zeros((size, width), bool)
-    for t in range(max_length):
-        logits = _checked_logits(logits, stepper.banned, t)  # renormalised over the allowed
-        log_probs = _log_softmax(logits).reshape(size, width, -1)
-        vocab = log_probs.shape[-1]
-        # A finished hypothesis only continues with padding, at no cost.
-        log_probs[finished] = -np.inf
-        log_probs[finished, PAD_ID] = 0.0
-        candidates = (scores[..., None] + log_probs).reshape(size, width * vocab)
-        best = np.argsort(-candidates, axis=1, kind="stable")[:, :width]
-        beam, token = best // vocab, (best % vocab).astype("int32")
-        scores = np.take_along_axis(candidates, best, axis=1)
-        sequences = np.concatenate(
-            [np.take_along_axis(sequences, beam[..., None], axis=1), token[..., None]], axis=2)
-        finished = np.take_along_axis(finished, beam, axis=1)
-        if stop_token is not None:
-            finished |= token == stop_token
-        if finished.all() or t == max_length - 1:
-            break
-        rows = (np.arange(size)[:, None] * width + beam).reshape(-1)
-        state = {key: np.take(value, rows, axis=0) for key, value in state.items()}
-        logits, state = stepper.step(state, token.reshape(-1))
-    best_beam = scores.argmax(axis=1)
-    output = np.zeros((size, max_length), "int32")
-    chosen = sequences[np.arange(size), best_beam]
-    output[:, :chosen.shape[1]] = chosen
-    return _finish(output, stop_token)
+Scores = collections.namedtuple(
+    "Scores", ["log_likelihood", "token_log_probs", "lengths", "perplexity"])
+Scores.__doc__ = """What ``zoo.score`` returns (NumPy arrays, float64).
+
+``log_likelihood`` ``[batch]``: the sum of the scored tokens' log-probabilities;
+``token_log_probs`` ``[batch, length]``: each target token's log-probability
+(0 at padding); ``lengths`` ``[batch]``: tokens scored per row;
+``perplexity`` ``[batch]``: ``exp(-log_likelihood / lengths)``."""
+
+
+def score(model, inputs, targets=None, batch_size=64):
+    """Log-likelihood of ``targets`` given ``inputs`` under any seq2seq or decoder-only model.
+
+    One teacher-forced pass of the whole model per ``batch_size`` rows; the
+    probabilities are the model's full softmax (no token excluded), so
+    ``perplexity`` is the usual one.
+
+    Args:
+        model: a seq2seq or decoder-only model from ``zoo.build`` or ``zoo.load``.
+        inputs: int ``[batch, length]``: the 0-padded source for seq2seq
+            models; the prompts (ids >= 1, 0-padded at the end) for
+            decoder-only models.
+        targets: int ``[batch, length]``, 0-padded at the end: the target
+            ids (without the start token; include the end token to score
+            it) for seq2seq models; the continuations of the prompts for
+            decoder-only models, where ``None`` scores every prompt token
+            after the first given the ones before it.
+        batch_size: rows per forward pass.
+
+    Returns:
+        ``Scores(log_likelihood, token_log_probs, lengths, perplexity)``.
+
+    Raises:
+        ValueError: a model that does not generate, token ids outside the
+            vocabulary, padding inside a row, an empty batch, batches of
+            different sizes, or sequences longer than the model allows.
+
+    >>> import zoo
+    >>> import numpy as np
+    >>> model = zoo.build("gpt_decoder", size="toy")
+    >>> scores = zoo.score(model, np.array([[3, 4], [5, 0]]), np.array([[6, 7], [8, 0]]))
+    >>> scores.token_log_probs.shape, scores.lengths.tolist()
+    ((2, 2), [2, 1])
+    """
+    batch_size = validation.positive_int("batch_size", batch_size)
+    stepper = _stepper_for(model)
+    model_inputs, positions, targets = stepper.teacher_forcing(inputs, targets)
+    scored = np.zeros(targets.shape, "float64")
+    rows = len(targets)
+    for begin in range(0, rows, batch_size):
+        chunk = slice(begin, begin + batch_size)
+        logits = model.predict_on_batch(
+            {key: value[chunk] for key, value in model_inputs.items()}
+            if isinstance(model_inputs, dict) else model_inputs[chunk])
+        logits = np.asarray(ops.convert_to_numpy(logits), "float64")
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        picked = np.take_along_axis(log_probs, positions[chunk][..., None], axis=1)
+        scored[chunk] = np.take_along_axis(picked, targets[chunk][..., None], axis=2)[..., 0]
+    scored = np.where(targets != PAD_ID, scored, 0.0)
+    lengths = (targets != PAD_ID).sum(axis=1)
+    log_likelihood = scored.sum(axis=1)
+    return Scores(log_likelihood, scored, lengths, np.exp(-log_likelihood / lengths))
 
 
 def greedy_decode(model, source_tokens, max_length):

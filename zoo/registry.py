@@ -42,7 +42,7 @@ class Capabilities:
             target from a source) or ``"language_model"`` (it continues a
             prompt).
         stepper: with ``generation``: the class that runs the model one
-            token at a time, ``stepper(model, max_length)`` (see
+            token at a time, ``stepper(model)`` (see
             ``zoo.generation``); it lives with the builder that names the
             layers it reuses.
         variational: the model is a ``VariationalAutoencoder``:

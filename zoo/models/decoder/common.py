@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo import losses, validation
 from zoo.constants import PAD_ID
-from zoo.generation import Stepper, check_token_batch
+from zoo.generation import Stepper, check_right_padded
 from zoo.registry import Capabilities
 
 # Input and layer names (saved in every .keras file: never change them).
@@ -64,27 +64,57 @@ class LanguageModelStepper(Stepper):
     """Token bookkeeping every language-model stepper shares.
 
     The vocabulary sizes the logits, padding is never generated, no token
-    stops a row by default, and a prompt holds ids in ``[1, vocab_size)``.
+    stops a row by default, and a prompt holds ids in ``[1, vocab_size)``,
+    rows of different lengths padded with 0 at the end.
 
     Args:
         model: a decoder-only model from ``zoo.build`` or ``zoo.load``.
-        max_length: most new tokens per row.
 
     >>> import zoo
     >>> from zoo.models.decoder import LanguageModelStepper
-    >>> stepper = LanguageModelStepper(zoo.build("lstm_lm", size="toy"), max_length=3)
+    >>> stepper = LanguageModelStepper(zoo.build("lstm_lm", size="toy"))
     >>> stepper.vocab_size, stepper.stop_token, stepper.banned
     (12, None, [0])
     """
 
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
+    def __init__(self, model):
+        super().__init__(model)
         self.vocab_size = self.params["vocab_size"]
         self.stop_token = None
         self.banned = [PAD_ID]
 
-    def check_inputs(self, prompt):
-        return check_token_batch("prompt", prompt, self.vocab_size, low=1)
+    max_positions = None  # the longest sequence the model reads, when it has one
+
+    def check_prompt(self, prompt):
+        """``(tokens, lengths)`` of a right-padded prompt batch, else ValueError."""
+        return check_right_padded("prompt", prompt, self.vocab_size)
+
+    def teacher_forcing(self, prompt, continuation):
+        tokens, lengths = self.check_prompt(prompt)
+        if continuation is None:
+            short = np.flatnonzero(lengths < 2)
+            if short.size:
+                raise ValueError("Scoring a prompt without targets needs at least two tokens "
+                                 f"per row. Received: row {short[0]} with {lengths[short[0]]}")
+            sequence = tokens[:, :int(lengths.max())]
+            positions = np.broadcast_to(np.arange(sequence.shape[1] - 1), (len(sequence),
+                                        sequence.shape[1] - 1))
+            return sequence, np.ascontiguousarray(positions), sequence[:, 1:]
+        continuation, added = check_right_padded("targets", continuation, self.vocab_size)
+        if len(continuation) != len(tokens):
+            raise ValueError("`targets` needs one row per prompt row. Received: "
+                             f"{len(continuation)} target rows for {len(tokens)} prompts")
+        width = int((lengths + added).max())
+        if self.max_positions is not None and width > self.max_positions:
+            raise ValueError(f"Prompt + targets must fit the model's max_length="
+                             f"{self.max_positions}. Received: a row of {width} tokens")
+        sequence = np.zeros((len(tokens), width), "int32")
+        sequence[:, :tokens.shape[1]] = tokens[:, :width]
+        rows, columns = np.nonzero(continuation != PAD_ID)
+        sequence[rows, lengths[rows] + columns] = continuation[rows, columns]
+        positions = np.minimum(lengths[:, None] - 1 + np.arange(continuation.shape[1]),
+                               width - 1)
+        return sequence, positions, continuation
 
 
 def capabilities(stepper):

@@ -1,71 +1,103 @@
 """``gpt_decoder``: causal Transformer language model, and its generation stepper.
 
-``GptStepper`` has no key/value cache: each step re-runs the whole model
-over a fixed-size buffer (prompt + room for the new tokens); causal masking
-makes the empty slots irrelevant.
+``GptStepper`` keeps a key/value cache per decoder block: the prompt is read
+once (``prefill``), then each step feeds one token per row through the
+blocks at that row's position, so a new token costs the same early and late
+(up to attending over the cache).
 """
 
 import functools
 
 import keras
-import numpy as np
-from keras import layers
+from keras import layers, ops
 
 from zoo import search_spaces, validation
+from zoo.generation import Prepared, bucket, pad_to
 from zoo.layers import PaddingMask, PositionEmbedding, TransformerDecoderBlock
 from zoo.model import CODE_LAYER_NAME, ZooModel
 from zoo.models.decoder.common import (LOGITS, REGISTRATION, TOKEN_EMBEDDING, TOKENS,
                                        LanguageModelStepper, capabilities, check_common)
 from zoo.registry import register_model
 
+# Layer names reused by generation (saved in every .keras file: never change them).
+POSITION_EMBEDDING = "position_embedding"
+FINAL_NORM = "final_norm"
+LENGTHS = "lengths"
+
+
+def decoder_block(i):
+    """Name of the ``i``-th decoder block."""
+    return f"decoder_block_{i}"
+
 
 class GptStepper(LanguageModelStepper):
-    """The whole model re-reads a fixed-size buffer (prompt + room) per step.
+    """Prompt read once into a key/value cache; then one token per row per step.
 
-    Reads ``max_length`` (the model's positions) from ``zoo.model_params(model)``.
+    Reads ``max_length`` (the model's positions) and ``num_layers`` from
+    ``zoo.model_params(model)``. Rows of different lengths each continue
+    from their own last token (their own positions).
 
     Args:
         model: a ``gpt_decoder`` model from ``zoo.build`` or ``zoo.load``.
-        max_length: most new tokens per row; prompt plus new tokens must
-            fit the model's ``max_length``.
 
     >>> import zoo
     >>> import numpy as np
-    >>> stepper = GptStepper(zoo.build("gpt_decoder", size="toy"), max_length=3)
-    >>> logits, state = stepper.start(np.array([[3, 4]], "int32"))
-    >>> logits.shape, state["tokens"].shape
-    ((1, 12), (1, 5))
+    >>> stepper = GptStepper(zoo.build("gpt_decoder", size="toy"))
+    >>> stepper.run(np.array([[3, 4], [5, 0]]), max_length=3).shape  # logits per new token
+    (2, 3, 12)
     """
 
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
+    def __init__(self, model):
+        super().__init__(model)
         self.max_positions = self.params["max_length"]
+        self.blocks = [model.get_layer(decoder_block(i))
+                       for i in range(self.params["num_layers"])]
+        self.embedding = model.get_layer(TOKEN_EMBEDDING)
+        self.positions = model.get_layer(POSITION_EMBEDDING)
+        self.final_norm = model.get_layer(FINAL_NORM)
+        self.logits = model.get_layer(LOGITS)
 
-    def check_inputs(self, prompt):
-        prompt = super().check_inputs(prompt)
-        if prompt.shape[1] + self.max_length > self.max_positions:
+    def prepare(self, prompt, max_length):
+        tokens, lengths = self.check_prompt(prompt)
+        longest = int(lengths.max())
+        if longest + max_length > self.max_positions:
             raise ValueError(
                 f"Prompt length + max_length must fit the model's max_length="
-                f"{self.max_positions}. Received: a prompt of {prompt.shape[1]} tokens "
-                f"and max_length={self.max_length}")
-        return prompt
+                f"{self.max_positions}. Received: a prompt of {longest} tokens "
+                f"and max_length={max_length}")
+        cache_length = min(bucket(longest) + bucket(max_length), self.max_positions)
+        width = min(bucket(longest), cache_length)
+        tokens = pad_to(tokens[:, :longest], width)
+        return Prepared({TOKENS: tokens, LENGTHS: lengths}, (width, cache_length))
 
-    def start(self, prompt):
-        buffer = np.zeros((len(prompt), prompt.shape[1] + self.max_length), "int32")
-        buffer[:, :prompt.shape[1]] = prompt
-        self.position = prompt.shape[1] - 1
-        state = {TOKENS: buffer}
-        return self._logits(state), state
+    def _next_logits(self, x):
+        return self.logits(self.final_norm(x))
 
-    def _logits(self, state):
-        return np.asarray(self.predict(self.model, state[TOKENS]))[:, self.position]
+    def start(self, feeds, layout):
+        width, cache_length = layout
+        tokens, lengths = feeds[TOKENS], feeds[LENGTHS]
+        x = self.positions(self.embedding(tokens))
+        cache = {}
+        for i, block in enumerate(self.blocks):
+            x, keys, values = block.prefill(x)
+            shape = tuple(keys.shape)
+            room = ops.zeros(shape[:2] + (cache_length - width, shape[3]), keys.dtype)
+            cache[f"keys_{i}"] = ops.concatenate([keys, room], axis=2)
+            cache[f"values_{i}"] = ops.concatenate([values, room], axis=2)
+        last = ops.take_along_axis(x, ops.reshape(lengths - 1, (-1, 1, 1)), axis=1)[:, 0]
+        cache["position"] = lengths
+        return self._next_logits(last), cache
 
-    def step(self, state, token):
-        self.position += 1
-        buffer = state[TOKENS].copy()
-        buffer[:, self.position] = token
-        state = {TOKENS: buffer}
-        return self._logits(state), state
+    def step(self, cache, token, layout):
+        position = cache["position"]
+        x = self.embedding(token[:, None])
+        x = x + ops.cast(ops.take(self.positions.embeddings, position, axis=0), x.dtype)[:, None]
+        cache = dict(cache)
+        for i, block in enumerate(self.blocks):
+            x, cache[f"keys_{i}"], cache[f"values_{i}"] = block.call_cached(
+                x, cache[f"keys_{i}"], cache[f"values_{i}"], position)
+        cache["position"] = position + 1
+        return self._next_logits(x[:, 0]), cache
 
 
 @register_model(
@@ -115,11 +147,11 @@ def gpt_decoder(vocab_size=256, max_length=256, embedding_dim=128, num_heads=4, 
     tokens = keras.Input((None,), dtype="int32", name=TOKENS)
     mask = PaddingMask(name="padding_mask")(tokens)
     x = layers.Embedding(vocab_size, embedding_dim, name=TOKEN_EMBEDDING)(tokens)
-    x = PositionEmbedding(max_length, name="position_embedding")(x)
+    x = PositionEmbedding(max_length, name=POSITION_EMBEDDING)(x)
     for i in range(num_layers):
         x = TransformerDecoderBlock(num_heads, ff_dim, dropout=dropout,
-                                    name=f"decoder_block_{i}")(x, padding_mask=mask)
-    x = layers.LayerNormalization(epsilon=1e-6, name="final_norm")(x)
+                                    name=decoder_block(i))(x, padding_mask=mask)
+    x = layers.LayerNormalization(epsilon=1e-6, name=FINAL_NORM)(x)
     x = layers.Identity(name=CODE_LAYER_NAME)(x)
     logits = layers.Dense(vocab_size, name=LOGITS)(x)
     return ZooModel(tokens, logits, name="gpt_decoder")

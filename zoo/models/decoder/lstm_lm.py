@@ -1,16 +1,16 @@
 """``lstm_lm``: recurrent next-token language model, and its generation stepper.
 
-``LstmLmStepper`` reads the prompt once, then feeds one token and the
-carried LSTM states per step.
+``LstmLmStepper`` reads the prompt once (rows of different lengths masked),
+then feeds one token and the carried LSTM states per step.
 """
 
 import functools
 
 import keras
-import numpy as np
-from keras import layers
+from keras import layers, ops
 
 from zoo import search_spaces, validation
+from zoo.generation import Prepared, bucket, pad_to
 from zoo.model import CODE_LAYER_NAME, ZooModel
 from zoo.models.decoder.common import (INPUTS, LOGITS, REGISTRATION, TOKEN_EMBEDDING, TOKENS,
                                        LanguageModelStepper, capabilities, check_common)
@@ -29,47 +29,45 @@ class LstmLmStepper(LanguageModelStepper):
 
     Args:
         model: an ``lstm_lm`` model from ``zoo.build`` or ``zoo.load``.
-        max_length: most new tokens per row.
 
     >>> import zoo
     >>> import numpy as np
-    >>> stepper = LstmLmStepper(zoo.build("lstm_lm", size="toy"), max_length=3)
-    >>> logits, state = stepper.start(np.array([[3, 4]], "int32"))
-    >>> logits.shape, sorted(state)
-    ((1, 12), ['c_0', 'c_1', 'h_0', 'h_1'])
+    >>> stepper = LstmLmStepper(zoo.build("lstm_lm", size="toy"))
+    >>> stepper.run(np.array([[3, 4]]), max_length=3).shape  # logits per new token
+    (1, 3, 12)
     """
 
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
+    def __init__(self, model):
+        super().__init__(model)
         self.units = self.params["units"]
-        self.state_names = [f"{state}_{i}" for i in range(self.params["num_layers"])
-                            for state in ("h", "c")]
-        self.step_model = self.inference_models()
+        self.embedding = model.get_layer(TOKEN_EMBEDDING)
+        self.lstms = [model.get_layer(lstm_layer(i)) for i in range(self.params["num_layers"])]
+        self.logits = model.get_layer(LOGITS)
 
-    def build(self):
-        model = self.model
-        tokens = keras.Input((None,), dtype="int32", name=TOKENS)
-        x = model.get_layer(TOKEN_EMBEDDING)(tokens)
-        inputs, outputs = {TOKENS: tokens}, {}
-        for i in range(self.params["num_layers"]):
-            names = (f"h_{i}", f"c_{i}")
-            inputs.update({n: keras.Input((self.units,), name=n) for n in names})
-            x, h, c = model.get_layer(lstm_layer(i))(
-                x, initial_state=[inputs[n] for n in names])
-            outputs.update(zip(names, (h, c)))
-        outputs[LOGITS] = model.get_layer(LOGITS)(x)
-        return keras.Model(inputs, outputs, name=f"{model.name}_step")
+    def prepare(self, prompt, max_length):
+        tokens, lengths = self.check_prompt(prompt)
+        longest = int(lengths.max())
+        width = bucket(longest)
+        return Prepared({TOKENS: pad_to(tokens[:, :longest], width)}, (width,))
 
-    def start(self, prompt):
-        state = {n: np.zeros((len(prompt), self.units), "float32") for n in self.state_names}
-        return self._run(state, prompt)
+    def _run(self, tokens, states):
+        """The LSTMs over ``tokens`` from ``states``; padding (0) keeps a row's states."""
+        x = self.embedding(tokens)
+        mask = ops.not_equal(tokens, 0)
+        new_states = {}
+        for i, lstm in enumerate(self.lstms):
+            x, h, c = lstm(x, mask=mask, initial_state=[states[f"h_{i}"], states[f"c_{i}"]])
+            new_states.update({f"h_{i}": h, f"c_{i}": c})
+        return self.logits(h), new_states
 
-    def _run(self, state, tokens):
-        result = self.predict(self.step_model, {TOKENS: tokens, **state})
-        return np.asarray(result[LOGITS])[:, -1], {n: result[n] for n in self.state_names}
+    def start(self, feeds, layout):
+        tokens = feeds[TOKENS]
+        zeros = ops.zeros((ops.shape(tokens)[0], self.units), self.lstms[0].compute_dtype)
+        return self._run(tokens, {f"{state}_{i}": zeros for i in range(len(self.lstms))
+                                  for state in ("h", "c")})
 
-    def step(self, state, token):
-        return self._run(state, token[:, None])
+    def step(self, cache, token, layout):
+        return self._run(token[:, None], cache)
 
 
 @register_model(

@@ -19,10 +19,11 @@ they never change.
 """
 
 import numpy as np
+from keras import ops
 
 from zoo import losses, validation
 from zoo.constants import PAD_ID
-from zoo.generation import Stepper, check_token_batch
+from zoo.generation import Stepper, bucket, check_right_padded, check_token_batch, pad_to
 from zoo.model import CODE_LAYER_NAME
 
 # Input and layer names (saved in every .keras file: never change them).
@@ -110,29 +111,61 @@ class Seq2SeqStepper(Stepper):
 
     Args:
         model: a seq2seq model from ``zoo.build`` or ``zoo.load``.
-        max_length: most new tokens per row.
 
     >>> import zoo
     >>> from zoo.models.seq2seq import Seq2SeqStepper
-    >>> stepper = Seq2SeqStepper(zoo.build("lstm_seq2seq", size="toy"), max_length=3)
+    >>> stepper = Seq2SeqStepper(zoo.build("lstm_seq2seq", size="toy"))
     >>> stepper.vocab_size, stepper.stop_token, stepper.banned
     (12, 2, [0, 1])
     """
 
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
+    max_source_length = None
+    max_target_length = None
+
+    def __init__(self, model):
+        super().__init__(model)
         self.start_token = self.params["start_token"]
         self.stop_token = self.params["end_token"]
         self.vocab_size = self.params["target_vocab_size"]
         self.source_vocab_size = self.params["source_vocab_size"]
         self.banned = [PAD_ID, self.start_token]
 
-    def check_inputs(self, source):
-        return check_token_batch(SOURCE_TOKENS, source, self.source_vocab_size)
+    def check_source(self, source):
+        """The checked source, 0-padded on the right to its bucket's width.
+
+        Extra padding changes nothing: the encoders mask it.
+        """
+        source = check_token_batch(SOURCE_TOKENS, source, self.source_vocab_size)
+        if self.max_source_length is not None and source.shape[1] > self.max_source_length:
+            raise ValueError(f"The source is longer than max_source_length="
+                             f"{self.max_source_length}. Received: {SOURCE_TOKENS} with "
+                             f"{source.shape[1]} tokens per row")
+        return pad_to(source, bucket(source.shape[1], cap=self.max_source_length))
+
+    def teacher_forcing(self, source, targets):
+        if targets is None:
+            raise ValueError("Scoring a seq2seq model needs the target ids. Received: "
+                             "targets=None")
+        source = check_token_batch(SOURCE_TOKENS, source, self.source_vocab_size)
+        targets, _ = check_right_padded("targets", targets, self.vocab_size)
+        if len(targets) != len(source):
+            raise ValueError("`targets` needs one row per source row. Received: "
+                             f"{len(targets)} target rows for {len(source)} sources")
+        for name, array, limit in ((SOURCE_TOKENS, source, self.max_source_length),
+                                   ("targets", targets, self.max_target_length)):
+            if limit is not None and array.shape[1] > limit:
+                raise ValueError(f"`{name}` is longer than the model allows ({limit}). "
+                                 f"Received: {name} with {array.shape[1]} tokens per row")
+        decoder_input = np.zeros_like(targets)
+        decoder_input[:, 0] = self.start_token
+        decoder_input[:, 1:] = targets[:, :-1]
+        positions = np.broadcast_to(np.arange(targets.shape[1]), targets.shape)
+        return ({SOURCE_TOKENS: source, TARGET_TOKENS: decoder_input},
+                np.ascontiguousarray(positions), targets)
 
     def start_tokens(self, batch):
-        """``start_token`` once per row: the first decoder input."""
-        return np.full(batch, self.start_token, "int32")
+        """``start_token`` once per row: the first decoder input, ``[batch]`` int32."""
+        return ops.full((batch,), self.start_token, "int32")
 
 
 # What every seq2seq registration shares (``register_model(name, **REGISTRATION, ...)``).

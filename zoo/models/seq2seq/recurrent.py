@@ -11,10 +11,10 @@ the carried recurrent states (plus, with attention, the encoder states).
 import functools
 
 import keras
-import numpy as np
-from keras import layers
+from keras import layers, ops
 
 from zoo import search_spaces, validation
+from zoo.generation import Prepared
 from zoo.layers import PaddingMask
 from zoo.model import CODE_LAYER_NAME, ZooModel, sub_model
 from zoo.models.seq2seq.common import (INPUTS, LOGITS, MEMORY, REGISTRATION,
@@ -77,68 +77,57 @@ def attend(decoder_states, memory, source_mask, attention_layers):
 class RecurrentSeq2SeqStepper(Seq2SeqStepper):
     """Encoder once; then one token + carried states (+ attention memory) per step.
 
-    Reads ``cell``, ``num_layers``, ``latent_dim`` and ``attention`` from
+    Reads ``cell``, ``num_layers`` and ``attention`` from
     ``zoo.model_params(model)`` and reuses the layers named above.
 
     Args:
         model: a recurrent seq2seq model from ``zoo.build`` or ``zoo.load``.
-        max_length: most new tokens per row.
 
     >>> import zoo
     >>> import numpy as np
     >>> model = zoo.build("attention_seq2seq", size="toy")
-    >>> stepper = RecurrentSeq2SeqStepper(model, max_length=3)
-    >>> logits, state = stepper.start(np.array([[3, 4, 5]], "int32"))
-    >>> logits.shape, sorted(state)
-    ((1, 12), ['code_c_0', 'code_c_1', 'code_h_0', 'code_h_1', 'code_memory', 'source_tokens'])
+    >>> RecurrentSeq2SeqStepper(model).run(np.array([[3, 4, 5]]), max_length=3).shape
+    (1, 3, 12)
     """
 
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
-        self.state_names = state_layers(self.params["cell"], self.params["num_layers"])
-        self.attention = self.params["attention"]
-        self.encoder, self.decoder = self.inference_models()
-
-    def build(self):
-        model, params = self.model, self.params
-        cell, latent_dim = params["cell"], params["latent_dim"]
+    def __init__(self, model):
+        super().__init__(model)
+        params = self.params
+        self.cell = params["cell"]
+        self.state_names = state_layers(self.cell, params["num_layers"])
+        self.attention = params["attention"]
         code = self.state_names + ([MEMORY] if self.attention else [])
-        encoder = sub_model(model, {n: model.get_layer(n).output for n in code},
-                            name=f"{model.name}_encoder")
-        token = keras.Input((1,), dtype="int32", name="token")
-        states = {n: keras.Input((latent_dim,), name=n) for n in self.state_names}
-        x = model.get_layer(TARGET_EMBEDDING)(token)
-        new_states = {}
-        for i in range(params["num_layers"]):
-            names = [state_layer(state, i) for state in STATE_NAMES[cell]]
-            outputs = model.get_layer(decoder_rnn_layer(cell, i))(
-                x, initial_state=[states[n] for n in names])
+        self.encoder = sub_model(model, {n: model.get_layer(n).output for n in code},
+                                 name=f"{model.name}_encoder")
+        self.embedding = model.get_layer(TARGET_EMBEDDING)
+        self.rnns = [model.get_layer(decoder_rnn_layer(self.cell, i))
+                     for i in range(params["num_layers"])]
+        self.attention_layers = [model.get_layer(n) for n in ATTENTION_LAYERS] \
+            if self.attention else None
+        self.logits = model.get_layer(LOGITS)
+
+    def prepare(self, source, max_length):
+        return Prepared({SOURCE_TOKENS: self.check_source(source)}, ())
+
+    def start(self, feeds, layout):
+        source = feeds[SOURCE_TOKENS]
+        encoded = self.encoder(source)
+        cache = {n: encoded[n] for n in self.state_names}
+        if self.attention:
+            cache.update({MEMORY: encoded[MEMORY], SOURCE_MASK: ops.not_equal(source, 0)})
+        return self.step(cache, self.start_tokens(ops.shape(source)[0]), layout)
+
+    def step(self, cache, token, layout):
+        x = self.embedding(token[:, None])
+        cache = dict(cache)
+        for i, rnn in enumerate(self.rnns):
+            names = [state_layer(state, i) for state in STATE_NAMES[self.cell]]
+            outputs = rnn(x, initial_state=[cache[n] for n in names])
             x = outputs[0]
-            new_states.update(zip(names, outputs[1:]))
-        inputs = {"token": token, **states}
+            cache.update(zip(names, outputs[1:]))
         if self.attention:
-            memory = keras.Input((None, latent_dim), name=MEMORY)
-            source = keras.Input((None,), dtype="int32", name=SOURCE_TOKENS)
-            mask = PaddingMask(name=f"step_{SOURCE_MASK}")(source)
-            x = attend(x, memory, mask, [model.get_layer(n) for n in ATTENTION_LAYERS])
-            inputs.update({MEMORY: memory, SOURCE_TOKENS: source})
-        logits = model.get_layer(LOGITS)(x)
-        decoder = keras.Model(inputs, {LOGITS: logits, **new_states},
-                              name=f"{model.name}_decoder_step")
-        return encoder, decoder
-
-    def start(self, source):
-        encoded = self.predict(self.encoder, source)
-        state = {n: encoded[n] for n in self.state_names}
-        if self.attention:
-            state.update({MEMORY: encoded[MEMORY], SOURCE_TOKENS: source})
-        return self.step(state, self.start_tokens(len(source)))
-
-    def step(self, state, token):
-        result = self.predict(self.decoder, {"token": token[:, None], **state})
-        new_state = dict(state)
-        new_state.update({n: result[n] for n in self.state_names})
-        return np.asarray(result[LOGITS])[:, -1], new_state
+            x = attend(x, cache[MEMORY], cache[SOURCE_MASK], self.attention_layers)
+        return self.logits(x)[:, -1], cache
 
 
 @register_model(

@@ -1,16 +1,15 @@
 """``transformer_seq2seq``: Transformer encoder-decoder, and its generation stepper.
 
-``TransformerSeq2SeqStepper`` has no key/value cache: the source is encoded
-once, and each step re-runs the decoder over a fixed-size target buffer
-(static shapes: one compilation per call shape; causal masking makes later
-buffer slots irrelevant), so a step costs the whole buffer.
+``TransformerSeq2SeqStepper`` encodes the source once, computes each
+decoder block's cross-attention keys and values once, and keeps a
+key/value cache of the decoder's self-attention: a step feeds one token.
 """
 
 import keras
-import numpy as np
-from keras import layers
+from keras import layers, ops
 
 from zoo import search_spaces, validation
+from zoo.generation import Prepared, bucket
 from zoo.layers import (PaddingMask, PositionEmbedding, TransformerDecoderBlock,
                         TransformerEncoderBlock)
 from zoo.model import ZooModel, sub_model
@@ -38,77 +37,74 @@ def decoder_block(i):
 
 
 class TransformerSeq2SeqStepper(Seq2SeqStepper):
-    """Encoder once; the decoder re-reads a fixed-size target buffer per step.
+    """Encoder once; a key/value cache per decoder block; one token per step.
 
-    Reads ``num_layers``, ``embedding_dim``, ``max_source_length`` and
-    ``max_target_length`` from ``zoo.model_params(model)``.
+    The source is encoded once and each block's cross-attention keys and
+    values are computed from it once. Reads ``num_layers``,
+    ``max_source_length`` and ``max_target_length`` from
+    ``zoo.model_params(model)``.
 
     Args:
         model: a ``transformer_seq2seq`` model from ``zoo.build`` or ``zoo.load``.
-        max_length: most new tokens per row; with the start token it must
-            fit ``max_target_length``.
 
     >>> import zoo
+    >>> import numpy as np
     >>> model = zoo.build("transformer_seq2seq", size="toy")
-    >>> TransformerSeq2SeqStepper(model, max_length=15).width
-    16
+    >>> TransformerSeq2SeqStepper(model).run(np.array([[3, 4, 0]]), max_length=3).shape
+    (1, 3, 12)
     """
 
-    def __init__(self, model, max_length):
-        super().__init__(model, max_length)
+    def __init__(self, model):
+        super().__init__(model)
         self.max_source_length = self.params["max_source_length"]
-        max_target_length = self.params["max_target_length"]
-        if max_length + 1 > max_target_length:
+        self.max_target_length = self.params["max_target_length"]
+        self.encoder = sub_model(model, model.get_layer(MEMORY).output,
+                                 name=f"{model.name}_encoder")
+        self.embedding = model.get_layer(TARGET_EMBEDDING)
+        self.positions = model.get_layer(TARGET_POSITIONS)
+        self.blocks = [model.get_layer(decoder_block(i))
+                       for i in range(self.params["num_layers"])]
+        self.final_norm = model.get_layer(DECODER_NORM)
+        self.logits = model.get_layer(LOGITS)
+
+    def prepare(self, source, max_length):
+        if max_length + 1 > self.max_target_length:
             raise ValueError(
                 f"`max_length` + 1 (the start token) must fit max_target_length="
-                f"{max_target_length}. Received: max_length={max_length}")
-        self.width = max_length + 1
-        self.encoder, self.decoder = self.inference_models()
+                f"{self.max_target_length}. Received: max_length={max_length}")
+        source = self.check_source(source)
+        return Prepared({SOURCE_TOKENS: source},
+                        (bucket(max_length, cap=self.max_target_length),))
 
-    def build(self):
-        model = self.model
-        encoder = sub_model(model, model.get_layer(MEMORY).output,
-                            name=f"{model.name}_encoder")
-        target = keras.Input((None,), dtype="int32", name=TARGET_TOKENS)
-        memory = keras.Input((None, self.params["embedding_dim"]), name=MEMORY)
-        source = keras.Input((None,), dtype="int32", name=SOURCE_TOKENS)
-        y = model.get_layer(TARGET_EMBEDDING)(target)
-        y = model.get_layer(TARGET_POSITIONS)(y)
-        target_mask = PaddingMask(name=f"step_{TARGET_MASK}")(target)
-        source_mask = PaddingMask(name=f"step_{SOURCE_MASK}")(source)
-        for i in range(self.params["num_layers"]):
-            y = model.get_layer(decoder_block(i))(
-                y, context=memory, padding_mask=target_mask, context_mask=source_mask)
-        logits = model.get_layer(LOGITS)(model.get_layer(DECODER_NORM)(y))
-        decoder = keras.Model({TARGET_TOKENS: target, MEMORY: memory, SOURCE_TOKENS: source},
-                              logits, name=f"{model.name}_decoder")
-        return encoder, decoder
+    def start(self, feeds, layout):
+        (cache_length,) = layout
+        source = feeds[SOURCE_TOKENS]
+        memory = self.encoder(source)
+        batch = ops.shape(source)[0]
+        cache = {SOURCE_MASK: ops.not_equal(source, 0),
+                 "position": ops.zeros((batch,), "int32")}
+        for i, block in enumerate(self.blocks):
+            cache[f"context_keys_{i}"], cache[f"context_values_{i}"] = \
+                block.context_cache(memory)
+            heads, _, head_dim = tuple(cache[f"context_keys_{i}"].shape)[1:]
+            shape = (batch, heads, cache_length, head_dim)
+            dtype = cache[f"context_keys_{i}"].dtype
+            cache[f"keys_{i}"] = ops.zeros(shape, dtype)
+            cache[f"values_{i}"] = ops.zeros(shape, dtype)
+        return self.step(cache, self.start_tokens(batch), layout)
 
-    def check_inputs(self, source):
-        source = super().check_inputs(source)
-        if source.shape[1] > self.max_source_length:
-            raise ValueError(f"The source is longer than max_source_length="
-                             f"{self.max_source_length}. Received: {SOURCE_TOKENS} with "
-                             f"{source.shape[1]} tokens per row")
-        return source
-
-    def start(self, source):
-        buffer = np.zeros((len(source), self.width), "int32")
-        buffer[:, 0] = self.start_tokens(len(source))
-        state = {TARGET_TOKENS: buffer, SOURCE_TOKENS: source,
-                 MEMORY: self.predict(self.encoder, source)}
-        self.position = 0
-        return self._logits(state), state
-
-    def _logits(self, state):
-        return np.asarray(self.predict(self.decoder, state))[:, self.position]
-
-    def step(self, state, token):
-        self.position += 1
-        buffer = state[TARGET_TOKENS].copy()
-        buffer[:, self.position] = token
-        state = {**state, TARGET_TOKENS: buffer}
-        return self._logits(state), state
+    def step(self, cache, token, layout):
+        position = cache["position"]
+        x = self.embedding(token[:, None])
+        x = x + ops.cast(ops.take(self.positions.embeddings, position, axis=0), x.dtype)[:, None]
+        cache = dict(cache)
+        for i, block in enumerate(self.blocks):
+            x, cache[f"keys_{i}"], cache[f"values_{i}"] = block.call_cached(
+                x, cache[f"keys_{i}"], cache[f"values_{i}"], position,
+                context_cache=(cache[f"context_keys_{i}"], cache[f"context_values_{i}"]),
+                context_mask=cache[SOURCE_MASK])
+        cache["position"] = position + 1
+        return self.logits(self.final_norm(x[:, 0])), cache
 
 
 @register_model(
