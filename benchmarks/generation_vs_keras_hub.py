@@ -296,7 +296,7 @@ def compile_times(rows):
             seen.add(label)
             out.append({"model": label, "batch": row["batch"], "new_tokens": row["new_tokens"],
                         "first_call_s": first,
-                        "compile_s": _round(first - row[f"{prefix}seconds"], 3)})
+                        "compile_s": _round(max(0.0, first - row[f"{prefix}seconds"]), 3)})
     return out
 
 

@@ -326,7 +326,7 @@ def _sampling_loop(stepper, options, layout, feeds, controls):
 
     state = ops.while_loop(cond, body, (ops.convert_to_tensor(1, "int32"), token, cache,
                                         output, finished, problem, failed_at))
-    return state[3], state[5], state[6]
+    return state[3], state[5], state[6], state[0]
 
 
 def _log_softmax(logits):
@@ -386,7 +386,7 @@ def _beam_loop(stepper, options, layout, feeds, controls):
     scores, sequences = state[3], state[4]
     best = ops.argmax(scores, axis=1)
     output = ops.take_along_axis(sequences, best[:, None, None], axis=1)[:, 0]
-    return output, state[6], state[7]
+    return output, state[6], state[7], state[0]
 
 
 # --- compiling and caching -------------------------------------------------------------------
@@ -397,6 +397,7 @@ class _Compiled:
 
     def __init__(self, model, loop):
         self.traces = 0
+        self.last_steps = 0  # tokens the last call generated per row before every row stopped
         backend = keras.backend.backend()
 
         def traced(feeds, controls):
@@ -445,12 +446,16 @@ def _jax_function(model, traced):
     return function
 
 
-def compiled_loops(model):
-    """The compiled decoding loops ``generate`` keeps for ``model``: ``{layout: traces}``.
+LoopInfo = collections.namedtuple("LoopInfo", ["traces", "last_steps"])
 
-    Each entry is one static layout (batch, strategy, buckets) and how many
-    times its function was traced; a call with a known layout traces
-    nothing new on JAX and TensorFlow.
+
+def compiled_loops(model):
+    """The compiled decoding loops ``generate`` keeps for ``model``: ``{layout: LoopInfo}``.
+
+    Each entry is one static layout (batch, strategy, buckets), how many
+    times its function was traced (a call with a known layout traces
+    nothing new on JAX and TensorFlow) and how many steps its last call ran
+    (fewer than ``max_length`` when every row stopped early).
 
     >>> import zoo
     >>> import numpy as np
@@ -460,7 +465,8 @@ def compiled_loops(model):
     >>> len(compiled_loops(model))
     1
     """
-    return {layout: compiled.traces for layout, compiled in _COMPILED.get(model, {}).items()}
+    return {layout: LoopInfo(compiled.traces, compiled.last_steps)
+            for layout, compiled in _COMPILED.get(model, {}).items()}
 
 
 def _compiled(model, stepper, options, shapes, layout):
@@ -591,7 +597,8 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
         "banned": ops.convert_to_numpy(stepper._banned_mask()),
     }
     compiled = _compiled(model, stepper, options, (batch, steps), tuple(prepared.layout))
-    output, problem, failed_at = compiled(feeds, controls)
+    output, problem, failed_at, steps = compiled(feeds, controls)
+    compiled.last_steps = int(steps)
     if problem:
         _raise_problem(int(problem), int(failed_at))
     return _finish(np.asarray(output, "int32")[:, :max_length], stop_token)

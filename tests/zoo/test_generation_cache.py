@@ -91,7 +91,7 @@ def test_a_second_call_with_the_same_shapes_does_not_compile_again():
     loops = compiled_loops(model)
     assert len(loops) == 2, loops  # one greedy layout, one sampling layout
     if keras.backend.backend() in ("jax", "tensorflow"):
-        assert set(loops.values()) == {1}, loops
+        assert {info.traces for info in loops.values()} == {1}, loops
     zoo.generate(model, np.array([[5, 6, 7]] * 2), 6)  # a new batch size: a new layout
     assert len(compiled_loops(model)) == 3
 
@@ -106,6 +106,26 @@ def test_weights_changed_after_a_call_are_used_by_the_next_call():
     forced[7] = 10.0
     logits.set_weights([np.zeros_like(kernel), forced])
     np.testing.assert_array_equal(zoo.generate(model, prompt, 4), [[7, 7, 7, 7]])
+
+
+def test_the_loop_ends_when_every_row_has_stopped():
+    model = _fresh("gpt_decoder")
+    prompts = np.array([[3, 4], [5, 6]])
+    ids = zoo.generate(model, prompts, 8, stop_token=None)
+    (info,) = compiled_loops(model).values()
+    assert info.last_steps == 8
+    # Stop at the second row's third token: the first row may stop sooner or run on.
+    stop = int(ids[1, 2])
+    first_stop = [int(np.argmax(row == stop)) if (row == stop).any() else 8 for row in ids]
+    stopped = zoo.generate(model, prompts, 8, stop_token=stop)
+    (info,) = compiled_loops(model).values()  # the same layout: stop_token is not compiled in
+    assert info.last_steps == min(max(first_stop) + 1, 8)
+    for row, free, at in zip(stopped, ids, first_stop):
+        np.testing.assert_array_equal(row[:at], free[:at])
+        assert (row[at:] == 0).all()
+    zoo.generate(model, prompts[1:], 8, stop_token=stop)  # the second row alone
+    (alone,) = [info for key, info in compiled_loops(model).items() if key[2] == (1, 8)]
+    assert alone.last_steps == first_stop[1] + 1 <= 3  # (batch, new-token bucket) = (1, 8)
 
 
 @pytest.mark.parametrize("name", ["gpt_decoder", "attention_seq2seq"])
