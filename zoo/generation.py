@@ -204,17 +204,19 @@ class Stepper:
         logits, cache = self.start(feeds, prepared.layout)
         every = []
         for t in range(max_length):
-            logits = _banned_to_minus_inf(ops.cast(logits, "float32"), self._banned_mask())
+            logits = _banned_to_minus_inf(ops.cast(logits, "float32"),
+                                          ops.convert_to_tensor(self.banned_mask()))
             every.append(ops.convert_to_numpy(logits))
             if t < max_length - 1:
                 logits, cache = self.step(cache, ops.cast(ops.argmax(logits, axis=-1), "int32"),
                                           prepared.layout)
         return np.stack(every, axis=1)
 
-    def _banned_mask(self):
+    def banned_mask(self):
+        """Boolean NumPy ``[vocab_size]``: True for the ids never generated (``banned``)."""
         mask = np.zeros(self.vocab_size, bool)
         mask[list(self.banned)] = True
-        return ops.convert_to_tensor(mask)
+        return mask
 
 
 def _stepper_for(model):
@@ -277,7 +279,10 @@ def _sample(logits, draw, options, controls):
     cumulative = ops.cumsum(probs, axis=-1)
     target = draw[:, None] * cumulative[:, -1:]
     chosen = ops.logical_and(cumulative >= target, probs > 0)
-    return ops.cast(ops.argmax(ops.cast(chosen, "int32"), axis=-1), "int32")
+    sampled = ops.argmax(ops.cast(chosen, "int32"), axis=-1)
+    # Never a banned token: were round-off to leave no candidate, take the best one.
+    return ops.cast(ops.where(ops.any(chosen, axis=-1), sampled, ops.argmax(logits, axis=-1)),
+                    "int32")
 
 
 def _choose(logits, draw, options, controls):
@@ -329,10 +334,6 @@ def _sampling_loop(stepper, options, layout, feeds, controls):
     return state[3], state[5], state[6], state[0]
 
 
-def _log_softmax(logits):
-    return ops.log_softmax(logits, axis=-1)
-
-
 def _beam_loop(stepper, options, layout, feeds, controls):
     """Beam search over ``batch * width`` rows (the feeds repeat each row ``width`` times)."""
     width, banned = options.beam_width, controls["banned"]
@@ -350,7 +351,7 @@ def _beam_loop(stepper, options, layout, feeds, controls):
 
     def advance(t, raw, cache, scores, sequences, finished):
         logits, problem = _checked(raw, banned)  # renormalised over the allowed
-        log_probs = ops.reshape(_log_softmax(logits), (size, width, vocab))
+        log_probs = ops.reshape(ops.log_softmax(logits, axis=-1), (size, width, vocab))
         # A finished hypothesis only continues with padding, at no cost.
         log_probs = ops.where(finished[..., None], pad_only, log_probs)
         candidates = ops.reshape(scores[..., None] + log_probs, (size, width * vocab))
@@ -500,6 +501,14 @@ def _top_p(value):
     return float(value)
 
 
+def _as_float32(temperature):
+    """``temperature`` as a float32 the loop can divide by: clipped to float32's
+    finite positive range (5e-324 acts as the smallest normal float32, still
+    picking only the best tokens; 1e300 as the largest, still near-uniform)."""
+    limits = np.finfo(np.float32)
+    return np.float32(min(max(temperature, float(limits.tiny)), float(limits.max)))
+
+
 def _raise_problem(problem, failed_at):
     if problem == _NAN_LOGITS:
         raise ValueError("The model produced NaN logits (its weights or its inputs hold NaN "
@@ -590,11 +599,11 @@ def generate(model, inputs, max_length, strategy="greedy", temperature=1.0, top_
     controls = {
         "max_length": np.int32(max_length),
         "stop_token": np.int32(-1 if stop_token is None else stop_token),
-        "temperature": np.float32(temperature),
+        "temperature": _as_float32(temperature),
         "top_k": np.int32(min(top_k or stepper.vocab_size, stepper.vocab_size)),
         "top_p": np.float32(top_p or 1.0),
         "draws": draws,
-        "banned": ops.convert_to_numpy(stepper._banned_mask()),
+        "banned": stepper.banned_mask(),
     }
     compiled = _compiled(model, stepper, options, (batch, steps), tuple(prepared.layout))
     output, problem, failed_at, steps = compiled(feeds, controls)
