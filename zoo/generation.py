@@ -1,9 +1,10 @@
 """Text generation for every seq2seq and decoder-only model: greedy, sampling, beam.
 
 The whole decoding loop runs on the device, as one compiled function per
-model and shape: ``keras.ops.while_loop`` under ``jax.jit`` (the weights
-passed as arguments, so later training is seen), under ``tf.function``
-with XLA, and on torch eagerly under ``torch.no_grad``. The loop knows no
+model and shape: ``keras.ops.while_loop``, compiled by
+``zoo.backend_compile`` (``jax.jit`` with the weights passed as arguments,
+so later training is seen; ``tf.function`` with XLA; torch eagerly under
+``torch.no_grad``). The loop knows no
 model: it asks the model's registry entry for its stepper
 (``spec.capabilities.stepper``, a ``Stepper`` subclass declared in the
 model's own file, next to the builder whose layers it reuses), which reads
@@ -31,11 +32,11 @@ import collections
 import math
 import weakref
 
-import keras
 import numpy as np
 from keras import ops
 
 from zoo import validation
+from zoo.backend_compile import compile_inference
 from zoo.constants import PAD_ID
 from zoo.registry import get_spec, list_models, model_params, spec_of
 
@@ -399,52 +400,17 @@ class _Compiled:
     def __init__(self, model, loop):
         self.traces = 0
         self.last_steps = 0  # tokens the last call generated per row before every row stopped
-        backend = keras.backend.backend()
 
         def traced(feeds, controls):
             self.traces += 1
             return loop(feeds, controls)
 
-        if backend == "jax":
-            self.function = _jax_function(model, traced)
-        elif backend == "tensorflow":
-            import tensorflow as tf
-
-            self.function = tf.function(traced, jit_compile=True, reduce_retracing=False)
-        elif backend == "torch":
-            import torch
-
-            def function(feeds, controls):
-                with torch.no_grad():
-                    return traced(feeds, controls)
-
-            self.function = function
-        else:
-            self.function = traced
+        self.function = compile_inference(model, traced)
 
     def __call__(self, feeds, controls):
         feeds = {key: ops.convert_to_tensor(value) for key, value in feeds.items()}
         controls = {key: ops.convert_to_tensor(value) for key, value in controls.items()}
         return [ops.convert_to_numpy(x) for x in self.function(feeds, controls)]
-
-
-def _jax_function(model, traced):
-    """``traced`` under ``jax.jit``, the model's weights passed in (never baked in)."""
-    import jax
-
-    trainable, non_trainable = model.trainable_variables, model.non_trainable_variables
-
-    @jax.jit
-    def compiled(weights, feeds, controls):
-        mapping = list(zip(trainable, weights[0])) + list(zip(non_trainable, weights[1]))
-        with keras.StatelessScope(state_mapping=mapping):
-            return traced(feeds, controls)
-
-    def function(feeds, controls):
-        weights = ([v.value for v in trainable], [v.value for v in non_trainable])
-        return compiled(weights, feeds, controls)
-
-    return function
 
 
 LoopInfo = collections.namedtuple("LoopInfo", ["traces", "last_steps"])

@@ -236,3 +236,4 @@ def test_compiled_loops_do_not_keep_a_model_alive(name):
     del model
     gc.collect()
     assert reference() is None
+
