@@ -44,6 +44,14 @@ class PositionEmbedding(keras.layers.Layer):
         positions = ops.cast(self.embeddings[:length], x.dtype)
         return x + ops.expand_dims(positions, 0)
 
+    def at(self, x, positions):
+        """``x`` ``[batch, 1, dim]`` plus the embedding of each row's own position.
+
+        One new token per row during generation: ``positions`` is
+        ``[batch]`` int, each below ``max_length``.
+        """
+        return x + ops.cast(ops.take(self.embeddings, positions, axis=0), x.dtype)[:, None]
+
     def compute_output_shape(self, input_shape):
         return input_shape
 

@@ -4,7 +4,9 @@ Besides ``call`` (the whole sequence at once, for training), the block runs
 incrementally for generation with a key/value cache: ``prefill`` reads a
 prompt and returns its keys and values, ``context_cache`` projects an
 encoder's states once, and ``call_cached`` feeds one token per row at that
-row's position, writing its key and value into the cache.
+row's position, writing its key and value into the cache. ``step_blocks``
+runs a stack of blocks that way over one cache dict, whose entries
+``cache_names`` names.
 """
 
 import math
@@ -14,6 +16,34 @@ from keras import ops
 
 from zoo import validation
 from zoo.layers.pre_norm_block import PreNormBlock, cross_attention_mask, self_attention_mask
+
+
+def cache_names(i):
+    """The cache entries of the ``i``-th block: self-attention keys and values, then the
+    cross-attention keys and values of the encoder states.
+
+    >>> cache_names(0)
+    ('keys_0', 'values_0', 'context_keys_0', 'context_values_0')
+    """
+    return f"keys_{i}", f"values_{i}", f"context_keys_{i}", f"context_values_{i}"
+
+
+def step_blocks(blocks, x, cache, positions, context_mask=None):
+    """One new token per row, ``x`` ``[batch, 1, width]``, through a stack of ``blocks``.
+
+    ``cache`` holds each block's entries (``cache_names``; the context ones
+    only for blocks with cross-attention). Returns ``(outputs, cache)``, the
+    cache a new dict with the self-attention entries updated.
+    """
+    cache = dict(cache)
+    for i, block in enumerate(blocks):
+        keys, values, context_keys, context_values = cache_names(i)
+        context = (cache[context_keys], cache[context_values]) if block.cross_attention \
+            else None
+        x, cache[keys], cache[values] = block.call_cached(
+            x, cache[keys], cache[values], positions, context_cache=context,
+            context_mask=context_mask)
+    return x, cache
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -13,7 +13,8 @@ from keras import layers, ops
 
 from zoo import search_spaces, validation
 from zoo.generation import Prepared, bucket, pad_to
-from zoo.layers import PaddingMask, PositionEmbedding, TransformerDecoderBlock
+from zoo.layers import (PaddingMask, PositionEmbedding, TransformerDecoderBlock, cache_names,
+                        step_blocks)
 from zoo.model import CODE_LAYER_NAME, ZooModel
 from zoo.models.decoder.common import (LOGITS, REGISTRATION, TOKEN_EMBEDDING, TOKENS,
                                        LanguageModelStepper, capabilities, check_common)
@@ -82,20 +83,17 @@ class GptStepper(LanguageModelStepper):
             x, keys, values = block.prefill(x)
             shape = tuple(keys.shape)
             room = ops.zeros(shape[:2] + (cache_length - width, shape[3]), keys.dtype)
-            cache[f"keys_{i}"] = ops.concatenate([keys, room], axis=2)
-            cache[f"values_{i}"] = ops.concatenate([values, room], axis=2)
+            names = cache_names(i)
+            cache[names[0]] = ops.concatenate([keys, room], axis=2)
+            cache[names[1]] = ops.concatenate([values, room], axis=2)
         last = ops.take_along_axis(x, ops.reshape(lengths - 1, (-1, 1, 1)), axis=1)[:, 0]
         cache["position"] = lengths
         return self._next_logits(last), cache
 
     def step(self, cache, token, layout):
         position = cache["position"]
-        x = self.embedding(token[:, None])
-        x = x + ops.cast(ops.take(self.positions.embeddings, position, axis=0), x.dtype)[:, None]
-        cache = dict(cache)
-        for i, block in enumerate(self.blocks):
-            x, cache[f"keys_{i}"], cache[f"values_{i}"] = block.call_cached(
-                x, cache[f"keys_{i}"], cache[f"values_{i}"], position)
+        x = self.positions.at(self.embedding(token[:, None]), position)
+        x, cache = step_blocks(self.blocks, x, cache, position)
         cache["position"] = position + 1
         return self._next_logits(x[:, 0]), cache
 

@@ -131,31 +131,36 @@ class Seq2SeqStepper(Stepper):
         self.banned = [PAD_ID, self.start_token]
 
     def check_source(self, source):
-        """The checked source, 0-padded on the right to its bucket's width.
-
-        Extra padding changes nothing: the encoders mask it.
-        """
+        """The source as int32, else ValueError: ids of the source vocabulary, and no
+        longer than ``max_source_length`` where the model has one."""
         source = check_token_batch(SOURCE_TOKENS, source, self.source_vocab_size)
         if self.max_source_length is not None and source.shape[1] > self.max_source_length:
             raise ValueError(f"The source is longer than max_source_length="
                              f"{self.max_source_length}. Received: {SOURCE_TOKENS} with "
                              f"{source.shape[1]} tokens per row")
+        return source
+
+    def bucketed_source(self, source):
+        """The checked source, 0-padded on the right to its bucket's width (generation).
+
+        Extra padding changes nothing: the encoders mask it.
+        """
+        source = self.check_source(source)
         return pad_to(source, bucket(source.shape[1], cap=self.max_source_length))
 
     def teacher_forcing(self, source, targets):
         if targets is None:
             raise ValueError("Scoring a seq2seq model needs the target ids. Received: "
                              "targets=None")
-        source = check_token_batch(SOURCE_TOKENS, source, self.source_vocab_size)
+        source = self.check_source(source)
         targets, _ = check_right_padded("targets", targets, self.vocab_size)
         if len(targets) != len(source):
             raise ValueError("`targets` needs one row per source row. Received: "
                              f"{len(targets)} target rows for {len(source)} sources")
-        for name, array, limit in ((SOURCE_TOKENS, source, self.max_source_length),
-                                   ("targets", targets, self.max_target_length)):
-            if limit is not None and array.shape[1] > limit:
-                raise ValueError(f"`{name}` is longer than the model allows ({limit}). "
-                                 f"Received: {name} with {array.shape[1]} tokens per row")
+        if self.max_target_length is not None and targets.shape[1] > self.max_target_length:
+            raise ValueError(f"`targets` is longer than the model allows "
+                             f"({self.max_target_length}). Received: targets with "
+                             f"{targets.shape[1]} tokens per row")
         decoder_input = np.zeros_like(targets)
         decoder_input[:, 0] = self.start_token
         decoder_input[:, 1:] = targets[:, :-1]

@@ -107,7 +107,7 @@ class RecurrentSeq2SeqStepper(Seq2SeqStepper):
         self.logits = model.get_layer(LOGITS)
 
     def prepare(self, source, max_length):
-        return Prepared({SOURCE_TOKENS: self.check_source(source)}, ())
+        return Prepared({SOURCE_TOKENS: self.bucketed_source(source)}, ())
 
     def start(self, feeds, layout):
         source = feeds[SOURCE_TOKENS]

@@ -11,7 +11,7 @@ from keras import layers, ops
 from zoo import search_spaces, validation
 from zoo.generation import Prepared, bucket
 from zoo.layers import (PaddingMask, PositionEmbedding, TransformerDecoderBlock,
-                        TransformerEncoderBlock)
+                        TransformerEncoderBlock, cache_names, step_blocks)
 from zoo.model import ZooModel, sub_model
 from zoo.models.seq2seq.common import (LOGITS, MEMORY, REGISTRATION, SOURCE_EMBEDDING,
                                        SOURCE_MASK, SOURCE_TOKENS, TARGET_EMBEDDING,
@@ -72,7 +72,7 @@ class TransformerSeq2SeqStepper(Seq2SeqStepper):
             raise ValueError(
                 f"`max_length` + 1 (the start token) must fit max_target_length="
                 f"{self.max_target_length}. Received: max_length={max_length}")
-        source = self.check_source(source)
+        source = self.bucketed_source(source)
         return Prepared({SOURCE_TOKENS: source},
                         (bucket(max_length, cap=self.max_target_length),))
 
@@ -84,25 +84,18 @@ class TransformerSeq2SeqStepper(Seq2SeqStepper):
         cache = {SOURCE_MASK: ops.not_equal(source, 0),
                  "position": ops.zeros((batch,), "int32")}
         for i, block in enumerate(self.blocks):
-            cache[f"context_keys_{i}"], cache[f"context_values_{i}"] = \
-                block.context_cache(memory)
-            heads, _, head_dim = tuple(cache[f"context_keys_{i}"].shape)[1:]
+            keys, values, context_keys, context_values = cache_names(i)
+            cache[context_keys], cache[context_values] = block.context_cache(memory)
+            heads, _, head_dim = tuple(cache[context_keys].shape)[1:]
             shape = (batch, heads, cache_length, head_dim)
-            dtype = cache[f"context_keys_{i}"].dtype
-            cache[f"keys_{i}"] = ops.zeros(shape, dtype)
-            cache[f"values_{i}"] = ops.zeros(shape, dtype)
+            cache[keys] = ops.zeros(shape, cache[context_keys].dtype)
+            cache[values] = ops.zeros(shape, cache[context_keys].dtype)
         return self.step(cache, self.start_tokens(batch), layout)
 
     def step(self, cache, token, layout):
         position = cache["position"]
-        x = self.embedding(token[:, None])
-        x = x + ops.cast(ops.take(self.positions.embeddings, position, axis=0), x.dtype)[:, None]
-        cache = dict(cache)
-        for i, block in enumerate(self.blocks):
-            x, cache[f"keys_{i}"], cache[f"values_{i}"] = block.call_cached(
-                x, cache[f"keys_{i}"], cache[f"values_{i}"], position,
-                context_cache=(cache[f"context_keys_{i}"], cache[f"context_values_{i}"]),
-                context_mask=cache[SOURCE_MASK])
+        x = self.positions.at(self.embedding(token[:, None]), position)
+        x, cache = step_blocks(self.blocks, x, cache, position, context_mask=cache[SOURCE_MASK])
         cache["position"] = position + 1
         return self.logits(self.final_norm(x[:, 0])), cache
 
