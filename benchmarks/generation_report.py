@@ -13,16 +13,9 @@ import json
 import pathlib
 import time
 
+from benchmarks.report import BACKEND_ORDER, fmt
+
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
-BACKEND_ORDER = ("tensorflow", "jax", "torch")
-
-
-def _fmt(value, digits=1):
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def machine_line(environment):
@@ -68,9 +61,9 @@ def anchor_lines(results):
                 continue
             lines.append(
                 f"| {row['backend']} | {row['batch']} | {row['new_tokens']} | "
-                f"{_fmt(row['zoo_tokens_per_s'])} | {_fmt(row['keras_hub_tokens_per_s'])} | "
-                f"{_fmt(row['zoo_over_keras_hub'], 2)} | {_fmt(row['zoo_ms_per_token'], 2)} | "
-                f"{_fmt(row['keras_hub_ms_per_token'], 2)} |")
+                f"{fmt(row['zoo_tokens_per_s'])} | {fmt(row['keras_hub_tokens_per_s'])} | "
+                f"{fmt(row['zoo_over_keras_hub'], 2)} | {fmt(row['zoo_ms_per_token'], 2)} | "
+                f"{fmt(row['keras_hub_ms_per_token'], 2)} |")
     return lines
 
 
@@ -83,12 +76,12 @@ def model_lines(results):
             if row["section"] != "models":
                 continue
             if row.get("error"):
-                lines.append(f"| {backend} | {row['model']} | {_fmt(row.get('batch'))} | "
-                             f"{_fmt(row.get('new_tokens'))} | failed: "
+                lines.append(f"| {backend} | {row['model']} | {fmt(row.get('batch'))} | "
+                             f"{fmt(row.get('new_tokens'))} | failed: "
                              f"{row['error'].replace('|', '/')} | |")
                 continue
             lines.append(f"| {backend} | {row['model']} | {row['batch']} | {row['new_tokens']} "
-                         f"| {_fmt(row['tokens_per_s'])} | {_fmt(row['ms_per_token'], 2)} |")
+                         f"| {fmt(row['tokens_per_s'])} | {fmt(row['ms_per_token'], 2)} |")
     return lines
 
 
@@ -99,8 +92,8 @@ def compile_lines(results):
         backend = result["environment"]["backend"]
         for entry in result["compile"]:
             lines.append(f"| {backend} | {entry['model']} | ({entry['batch']}, "
-                         f"{entry['new_tokens']}) | {_fmt(entry['first_call_s'], 2)} | "
-                         f"{_fmt(entry['compile_s'], 2)} |")
+                         f"{entry['new_tokens']}) | {fmt(entry['first_call_s'], 2)} | "
+                         f"{fmt(entry['compile_s'], 2)} |")
     return lines
 
 
@@ -112,8 +105,8 @@ def flat_cost_lines(results):
         if not flat:
             continue
         lines.append(f"| {result['environment']['backend']} | {flat['batch']} | "
-                     f"{flat['to_tokens']} / {flat['from_tokens']} | {_fmt(flat['zoo'], 2)} | "
-                     f"{_fmt(flat['keras_hub'], 2)} |")
+                     f"{flat['to_tokens']} / {flat['from_tokens']} | {fmt(flat['zoo'], 2)} | "
+                     f"{fmt(flat['keras_hub'], 2)} |")
     return lines
 
 

@@ -11,7 +11,8 @@ KERAS_LABELS = ("zoo", "keras")
 BACKEND_ORDER = ("tensorflow", "jax", "torch")
 
 
-def _fmt(value, digits=1):
+def fmt(value, digits=1):
+    """A table cell: "–" for None, thousands separators, ``digits`` decimals for floats."""
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -57,18 +58,18 @@ def backend_table(result):
     for row in result["rows"]:
         if row.get("error"):
             lines.append(f"| {row['family']} | {row['model']} | {row['implementation']} | "
-                         f"{_jit(row)} | {_fmt(row['params'])} | failed: "
+                         f"{_jit(row)} | {fmt(row['params'])} | failed: "
                          f"{row['error'].replace('|', '/')} | | | | | |")
             continue
         quartiles = row.get("train_step_ms_quartiles") or [None, None]
         latency = row.get("latency_ms", {})
         lines.append(
             f"| {row['family']} | {row['model']} | {row['implementation']} | {_jit(row)} | "
-            f"{_fmt(row['params'])} | {_fmt(row['train_samples_per_s'])} | "
-            f"{_fmt(row['train_step_ms'], 2)} [{_fmt(quartiles[0], 2)}, {_fmt(quartiles[1], 2)}] | "
-            f"{_fmt(row['compile_s'], 2)} | {_fmt(latency.get('1'), 2)} | "
-            f"{_fmt(latency.get('64'), 2)} | {_fmt(row['peak_memory_mb'], 0)} "
-            f"(+{_fmt(row['peak_memory_growth_mb'], 0)}) |")
+            f"{fmt(row['params'])} | {fmt(row['train_samples_per_s'])} | "
+            f"{fmt(row['train_step_ms'], 2)} [{fmt(quartiles[0], 2)}, {fmt(quartiles[1], 2)}] | "
+            f"{fmt(row['compile_s'], 2)} | {fmt(latency.get('1'), 2)} | "
+            f"{fmt(latency.get('64'), 2)} | {fmt(row['peak_memory_mb'], 0)} "
+            f"(+{fmt(row['peak_memory_growth_mb'], 0)}) |")
     skipped = result["settings"].get("skipped")
     if skipped:
         lines += ["", f"Skipped: {skipped}."]
@@ -195,8 +196,8 @@ def _ratio_text(row):
     if row.get("ratio") is None:
         return "–"
     spread = row.get("ratio_quartiles")
-    text = _fmt(row["ratio"], 2)
-    return f"{text} [{_fmt(spread[0], 2)}, {_fmt(spread[1], 2)}]" if spread else text
+    text = fmt(row["ratio"], 2)
+    return f"{text} [{fmt(spread[0], 2)}, {fmt(spread[1], 2)}]" if spread else text
 
 
 def summary_tables(summary, backends):
@@ -235,8 +236,8 @@ def summary_tables(summary, backends):
             cells.append(f"{_ratio_text(match[0])} ({match[0]['jit_compile']})" if match
                          else "–")
         lines.append(f"| {row['family']} | {row['model']} | " + " | ".join(cells)
-                     + f" | {row['fastest_backend']}: {_fmt(row['ratio'], 2)} | "
-                     f"{_fmt(row['torch_compile_vs_eager'], 2)} |")
+                     + f" | {row['fastest_backend']}: {fmt(row['ratio'], 2)} | "
+                     f"{fmt(row['torch_compile_vs_eager'], 2)} |")
     return "\n".join(lines)
 
 

@@ -28,7 +28,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Capabilities", "FAMILIES", "ParameterBudgetError", "MaskedSparseAccuracy", "MaskedSparseCrossentropy", "ModelSpec",
     "ZooModel", "build", "describe", "encoder", "generate", "get_spec", "greedy_decode",
-    "list_models", "model_params", "register_model", "score", "spec_of", "to_jsonable", "unregister_model",
+    "list_models", "model_params", "register_model", "score", "spec_of", "to_jsonable",
+    "unregister_model",
     "save", "load", "inspect", "read_card", "format_inspection", "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",
