@@ -117,6 +117,7 @@ def _parser(backends):
                      help="tensorflow-datasets directory (for tfds datasets)")
     run.add_argument("--no-download", action="store_false", dest="download",
                      help="never download a tfds dataset; use only --data-dir")
+    add_data_arguments(run)
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      dest="overrides", help="model parameter, e.g. --set code_size=8 "
                                             "(repeatable; values are Python literals)")
@@ -127,10 +128,13 @@ def _parser(backends):
     # tuner/cli.py imports Keras (and keras-tuner) only inside run().
     tune = commands.add_parser("tune", help="keras-tuner search over a model's hyperparameters")
     tune_data = tuner_cli.add_arguments(tune)
-    tune_data.add_argument("--task", help="an application task whose data to use, e.g. "
-                                          "reversal (needs the 'applications' extra)")
+    del tune_data  # --task may come with --data (the task reads that file)
+    tune.add_argument("--task", help="an application task whose data to use, e.g. "
+                                     "reversal (needs the 'applications' extra); with --data, "
+                                     "the task reads your file")
     tune.add_argument("--limit", type=int, help="most examples per split (--task)")
     tune.add_argument("--dataset", help="dataset of the task (--task)")
+    add_data_arguments(tune, data=False)  # --task T --data PATH: the task reads PATH
     versus = commands.add_parser("compare", help="train models on one task with the same "
                                                  "budget and print one table")
     _compare_arguments(versus)
@@ -143,6 +147,25 @@ def _parser(backends):
         sub.add_argument("--backend", choices=backends, dest="run_backend",
                          help="Keras backend for this command")
     return parser
+
+
+def add_data_arguments(parser, data=True):
+    """``--data PATH`` (a user's file or folder) and the options that say how to read it."""
+    if data:
+        parser.add_argument("--data", metavar="PATH",
+                            help="your own file or folder in a format the task reads (see "
+                                 "`zoo tasks TASK`); one file is split 80/10/10")
+    parser.add_argument("--text-column", dest="text_column",
+                        help="CSV/TSV column of the text (default: text)")
+    parser.add_argument("--label-column", dest="label_column",
+                        help="CSV column of the label (default: label)")
+    parser.add_argument("--tag-column", dest="tag_column",
+                        help="CoNLL-U: upos (default) or xpos; CoNLL-2003: a column number "
+                             "(default: the last)")
+    parser.add_argument("--value-column", dest="value_column",
+                        help="CSV series column of the values (default: value)")
+    parser.add_argument("--window", type=int, help="values per example of a CSV series "
+                                                   "(default: 32)")
 
 
 def _compare_arguments(parser):
@@ -161,6 +184,7 @@ def _compare_arguments(parser):
                         help="tensorflow-datasets directory (for tfds datasets)")
     parser.add_argument("--no-download", action="store_false", dest="download",
                         help="never download a tfds dataset")
+    add_data_arguments(parser)
     parser.add_argument("--json", dest="json_path", metavar="PATH",
                         help="also write the rows as JSON to PATH (a new file: an existing "
                              "one is never replaced)")
@@ -297,7 +321,8 @@ def check_input_file(path, option, signatures=(), kind=""):
 
 def _check_input_paths(args):
     """The files a command reads, checked at the command line's edge before Keras starts."""
-    if args.command == "tune" and getattr(args, "data", None):
+    if args.command == "tune" and getattr(args, "data", None) and not getattr(args, "task",
+                                                                                None):
         # numpy.savez writes a zip archive; an empty one starts with the end record.
         check_input_file(args.data, "--data", signatures=(b"PK\x03\x04", b"PK\x05\x06"),
                          kind="an .npz archive (numpy.savez): it does not start like a zip file")
@@ -505,6 +530,8 @@ def _describe_task(task):
         mark = " (default)" if name == task.default_dataset else ""
         where = "offline" if info.offline else info.source
         lines.append(f"    {name}{mark} [{where}]: {info.description}")
+    if task.file_formats:
+        lines.append(f"  your own data (--data PATH): {task.file_formats}")
     lines.append(f"  compatible models: {', '.join(task.compatible_models())}")
     return "\n".join(lines)
 
@@ -551,10 +578,13 @@ def _dispatch(args):
         return 0
     if args.command == "run":
         task = tasks.get_task(args.task)
+        from applications.compare import data_options
+
         metrics = task.run(model=args.model, dataset=args.dataset, epochs=args.epochs,
                            out=args.out, seed=args.seed, limit=args.limit,
                            batch_size=args.batch_size, data_dir=args.data_dir,
                            download=args.download, verbose=0 if args.quiet else "auto",
+                           data=args.data, data_options=data_options(args),
                            **parse_overrides(args.overrides))
         print(f"{metrics['task']}: {metrics['model']} on {metrics['dataset']['dataset']} "
               f"({metrics['backend']}, {metrics['epochs']} epochs, "

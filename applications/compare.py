@@ -95,9 +95,15 @@ def _median_latency_ms(model, x, calls=LATENCY_CALLS):
     return statistics.median(times) * 1000.0
 
 
+def data_options(args):
+    """The reader options (``--text-column`` ...) a command line gave, by name."""
+    return {key: getattr(args, key, None) for key in tasks.DATA_OPTIONS
+            if getattr(args, key, None) is not None}
+
+
 def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, dataset=None,
             batch_size=None, data_dir=None, download=True, overrides=None, latency_batch=1,
-            verbose=0):
+            verbose=0, data=None, data_options=None):
     """Train each of ``models`` on ``task`` with the same data and budget.
 
     Args:
@@ -108,7 +114,8 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
             training stops at the first batch end past it.
         limit: most examples per split (``None``: the dataset's default).
         seed: seeds the data, the splits and the weights; the same for all.
-        dataset, batch_size, data_dir, download: as for ``tasks.load_task_data``.
+        dataset, batch_size, data_dir, download, data, data_options: as for
+            ``tasks.load_task_data`` (``data``: a user's file or folder).
         overrides: optional ``{model_name: {param: value}}`` for ``zoo.build``.
         latency_batch: examples per ``predict_on_batch`` call for the latency.
         verbose: passed to ``fit``.
@@ -133,8 +140,9 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
     for name in models:
         zoo.get_spec(name)  # unknown names: ValueError with the closest ones
         task_spec.check_model(name)
-    task_spec.check_dataset(dataset)
-    task_spec.check_options(limit, batch_size, data_dir)
+    data_options = task_spec.check_options(limit, batch_size, data_dir, data, data_options)
+    task_spec.check_file_dataset(dataset, data)
+    data_options = {key: data_options[key] for key in data_options["given"]}
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(models))
     if unknown:
@@ -147,25 +155,26 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
     rows = []
     for name in models:
         keras.utils.set_random_seed(seed)
-        data = tasks.load_task_data(task, model=name, dataset=dataset, limit=limit, seed=seed,
-                                    data_dir=data_dir, batch_size=batch_size, download=download)
-        model = data.build(name, **overrides.get(name, {}))
+        loaded = tasks.load_task_data(task, model=name, dataset=dataset, limit=limit,
+                                      seed=seed, data_dir=data_dir, batch_size=batch_size,
+                                      download=download, data=data, **data_options)
+        model = loaded.build(name, **overrides.get(name, {}))
         clock = _training_clock(budget_seconds)
         started = time.perf_counter()
-        model.fit(data.train, validation_data=data.validation, epochs=epochs, shuffle=False,
+        model.fit(loaded.train, validation_data=loaded.validation, epochs=epochs, shuffle=False,
                   callbacks=[clock], verbose=verbose)
         train_seconds = time.perf_counter() - started
-        scores = data.evaluate(model)
-        latency = _median_latency_ms(model, _latency_inputs(data.test, latency_batch))
+        scores = loaded.evaluate(model)
+        latency = _median_latency_ms(model, _latency_inputs(loaded.test, latency_batch))
         rows.append({
             "model": name,
             "family": zoo.get_spec(name).family,
             "task": task,
-            "dataset": data.dataset,
+            "dataset": loaded.dataset,
             "backend": keras.backend.backend(),
-            "metric": data.metric,
-            "value": float(scores[data.metric]),
-            "higher_is_better": bool(data.higher_is_better),
+            "metric": loaded.metric,
+            "value": float(scores[loaded.metric]),
+            "higher_is_better": bool(loaded.higher_is_better),
             "scores": {key: float(value) for key, value in scores.items()
                        if isinstance(value, numbers.Real)},
             "params": int(model.count_params()),
@@ -245,7 +254,8 @@ def run(args):
     rows = compare(args.models, args.task, epochs=args.epochs,
                    budget_seconds=args.budget_seconds, limit=args.limit, seed=args.seed,
                    dataset=args.dataset, batch_size=args.batch_size, data_dir=args.data_dir,
-                   download=args.download, verbose=0 if args.quiet else "auto")
+                   download=args.download, verbose=0 if args.quiet else "auto",
+                   data=getattr(args, "data", None), data_options=data_options(args))
     print(format_table(rows, keras.backend.backend()))
     if json_path:
         files.write_new_text(json_path, json.dumps(rows, indent=2) + "\n")

@@ -21,12 +21,17 @@ AUTOTUNE = tf.data.AUTOTUNE
 # --- pipelines --------------------------------------------------------------------------------
 
 
-def pipeline(dataset, batch_size, shuffle=False, seed=0, size=None, drop_remainder=False):
-    """Shuffle (each epoch, seeded), batch and prefetch a ``tf.data.Dataset``."""
+def pipeline(dataset, batch_size, shuffle=False, seed=0, size=None, drop_remainder=False,
+             label_fn=None):
+    """Shuffle (each epoch, seeded), batch and prefetch a ``tf.data.Dataset`` of
+    ``(x, y)``; ``label_fn`` maps each batch's ``y``."""
     if shuffle:
         buffer = size if size is not None else 10_000
         dataset = dataset.shuffle(max(int(buffer), 1), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if label_fn is not None:
+        dataset = dataset.map(lambda x, y: (x, label_fn(y)), num_parallel_calls=AUTOTUNE)
+    return dataset.prefetch(AUTOTUNE)
 
 
 def from_arrays(x, y, batch_size, shuffle=False, seed=0):
@@ -220,6 +225,20 @@ def image_pairs(input_shape, noise_level=None):
         corrupted = clean + tf.random.normal(tf.shape(clean), stddev=noise_level)
         return tf.clip_by_value(corrupted, 0.0, 1.0), clean
     return to_pair
+
+
+def label_stats(dataset):
+    """``(examples, largest label)`` of an unbatched ``(x, label)`` dataset, in one pass."""
+    def step(state, label):
+        return state[0] + 1, tf.maximum(state[1], tf.cast(label, "int64"))
+
+    labels = dataset.map(lambda x, label: label)
+    count, largest = labels.reduce((np.int64(0), np.int64(-1)), step)
+    return int(count), int(largest)
+
+
+def reshaped(tensor, shape):
+    return tf.reshape(tensor, shape)
 
 
 def binary_label_batch(label):

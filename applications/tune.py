@@ -19,8 +19,14 @@ def task_data(args, spec, overrides, edits):
     """
     if not getattr(args, "task", None):
         return None
+    if getattr(args, "toy", False):
+        raise ValueError("--toy and --task name two data sources; give one. "
+                         f"Received: --toy, --task {args.task}")
+    from applications.compare import data_options
+
     data = tasks.load_task_data(args.task, model=spec.name, dataset=args.dataset,
-                                limit=args.limit, seed=args.seed, batch_size=args.batch_size)
+                                limit=args.limit, seed=args.seed, batch_size=args.batch_size,
+                                data=getattr(args, "data", None), **data_options(args))
     declared = ZooHyperModel(spec.name).declared_space()
     suggested = {key: value for key, value in data.suggested_params().items()
                  if key not in declared and key not in edits}
@@ -28,5 +34,6 @@ def task_data(args, spec, overrides, edits):
     # The pipelines are not read to be fingerprinted: the description (with
     # everything that selects the examples) identifies the data of a search.
     limit = f", limit {args.limit}" if args.limit is not None else ""
+    source = f" from {args.data}" if getattr(args, "data", None) else ""
     return (data.train, data.validation, overrides,
-            f"task {args.task}: {data.info.get('dataset')}{limit}")
+            f"task {args.task}: {data.info.get('dataset')}{source}{limit}")

@@ -37,3 +37,27 @@ def _fresh_session_per_module():
     # clear_session() runs a full gc.collect (~0.3 s): once per module, not per test.
     yield
     keras.backend.clear_session()
+
+
+#: The real datasets (Cora, UD English EWT, Fashion-MNIST): $ZOO_REAL_DATA, or
+#: ``../shared/data`` beside the checkout.
+REAL_DATA = os.environ.get("ZOO_REAL_DATA") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared",
+    "data")
+
+
+@pytest.fixture
+def real_data():
+    """``real_data(folder)``: a folder of the real datasets. Skipped where a machine has
+    none, failed instead where ``ZOO_REQUIRE_REAL_DATA`` is set (CI sets it)."""
+    import pathlib
+
+    def folder(name):
+        path = pathlib.Path(REAL_DATA) / name
+        if not path.exists():
+            if os.environ.get("ZOO_REQUIRE_REAL_DATA"):
+                pytest.fail(f"ZOO_REQUIRE_REAL_DATA is set but {path} is missing")
+            pytest.skip(f"the real dataset {path} is not on this machine")
+        return path
+
+    return folder

@@ -13,10 +13,10 @@
 """
 
 from applications.errors import DatasetUnavailableError
-from applications.tasks.base import (RUN_KIND, TASKS, DatasetInfo, LoadRequest, Task, TaskData,
-                                     check_data_dir, check_run_dir, get_task, load_task_data,
-                                     prepare_run_dir, register_task, release_run_dir, run_task,
-                                     save_model, write_metrics)
+from applications.tasks.base import (DATA_OPTIONS, RUN_KIND, TASKS, DatasetInfo, LoadRequest,
+                                     Task, TaskData, check_data_dir, check_run_dir, get_task,
+                                     load_task_data, prepare_run_dir, register_task,
+                                     release_run_dir, run_task, save_model, write_metrics)
 # Registration order is the order `zoo tasks` lists them in.
 from applications.tasks import text, sequences, images, graphs  # noqa: F401,E402
 
@@ -27,7 +27,7 @@ def run_reversal(model="lstm_seq2seq", epochs=None, out=None, seed=0, limit=None
                     **kwargs)
 
 
-__all__ = ["RUN_KIND", "TASKS", "DatasetInfo", "DatasetUnavailableError", "LoadRequest", "Task",
-           "TaskData", "check_data_dir", "check_run_dir", "get_task", "load_task_data",
-           "prepare_run_dir", "register_task", "release_run_dir", "run_reversal", "run_task",
-           "save_model", "write_metrics"]
+__all__ = ["DATA_OPTIONS", "RUN_KIND", "TASKS", "DatasetInfo", "DatasetUnavailableError",
+           "LoadRequest", "Task", "TaskData", "check_data_dir", "check_run_dir", "get_task",
+           "load_task_data", "prepare_run_dir", "register_task", "release_run_dir",
+           "run_reversal", "run_task", "save_model", "write_metrics"]

@@ -124,6 +124,7 @@ class Task:
     accepts: Callable | None = dataclasses.field(default=None, repr=False)
     requirement: str = ""
     default_batch_size: int = 64
+    file_formats: str = ""
 
     def compatible_models(self):
         return [name for name in zoo.list_models() if self._fits(zoo.get_spec(name))]
@@ -153,7 +154,8 @@ class Task:
                              f"{listed}. Received: dataset={dataset!r}")
         return self.datasets[dataset]
 
-    def check_options(self, limit=None, batch_size=None, data_dir=None):
+    def check_options(self, limit=None, batch_size=None, data_dir=None, data=None,
+                      data_options=None):
         """Check the options of ``load`` that need no data (cheap; before any work)."""
         if limit is not None:
             checks.positive_int("limit", limit)
@@ -161,17 +163,39 @@ class Task:
             checks.positive_int("batch_size", batch_size)
         if data_dir is not None:
             check_data_dir(data_dir)
+        if data is not None:
+            if not self.file_formats:
+                takers = ", ".join(name for name, task in TASKS.items() if task.file_formats)
+                raise ValueError(f"Task {self.name!r} reads no user files (--data); tasks that "
+                                 f"do: {takers}. Received: data={quoted(data)}")
+            check_data_path(data)
+        return check_data_options(data_options, data)
+
+    def check_file_dataset(self, dataset, data):
+        """The ``DatasetInfo`` of the run: a registered dataset, or the user's ``data``
+        (``--data``), where ``dataset`` may only pick one of several datasets a
+        folder holds (``--data DIR --dataset cora``)."""
+        if data is None:
+            return self.check_dataset(dataset)
+        if dataset is not None and dataset not in FOLDER_DATASETS:
+            raise ValueError(
+                f"--dataset and --data name two different datasets; with --data, --dataset "
+                f"only picks one of the datasets a folder holds ({', '.join(FOLDER_DATASETS)})"
+                f". Received: dataset={quoted(dataset)}, data={quoted(data)}")
+        name = dataset or pathlib.Path(data).name or str(data)
+        return DatasetInfo(name, "file", f"the user's data at {printable(data)}", True)
 
     def load(self, model=None, dataset=None, limit=None, seed=0, data_dir=None,
-             batch_size=None, download=True):
+             batch_size=None, download=True, data=None, data_options=None):
         model = model or self.default_model
         spec = self.check_model(model)
-        info = self.check_dataset(dataset)
-        self.check_options(limit, batch_size, data_dir)
+        options = self.check_options(limit, batch_size, data_dir, data, data_options)
+        info = self.check_file_dataset(dataset, data)
         limit = info.default_limit if limit is None else limit
         request = LoadRequest(task=self, spec=spec, dataset=info, limit=limit, seed=seed,
                               data_dir=data_dir, batch_size=batch_size or self.default_batch_size,
-                              download=download)
+                              download=download, data=None if data is None else str(data),
+                              options={**options, "dataset": dataset})
         data = self.loader(request)
         data.build_overrides = _accepted(spec, data.build_overrides)
         data.task_params = _accepted(spec, data.task_params)
@@ -195,6 +219,8 @@ class LoadRequest:
     data_dir: str | None
     batch_size: int
     download: bool
+    data: str | None = None
+    options: dict = dataclasses.field(default_factory=dict)
 
     @property
     def offline_hint(self):
@@ -206,11 +232,12 @@ class LoadRequest:
 
 def register_task(name, *, description, families, model_tasks, default_model, datasets,
                   default_epochs, reporter=None, accepts=None, requirement="",
-                  default_batch_size=64):
+                  default_batch_size=64, file_formats=""):
     """Decorator: register a loader ``f(request) -> TaskData`` as task ``name``.
 
     ``datasets`` is a list of ``DatasetInfo``; the first is the default and
-    must be offline.
+    must be offline. ``file_formats`` says in words which user files
+    (``--data``) the loader reads (``request.data``); empty: none.
     """
     if not datasets[0].offline:
         raise ValueError(f"The default dataset of task {name!r} must be offline.")
@@ -223,7 +250,8 @@ def register_task(name, *, description, families, model_tasks, default_model, da
                            datasets={d.name: d for d in datasets},
                            default_dataset=datasets[0].name, default_epochs=default_epochs,
                            loader=loader, reporter=reporter, accepts=accepts,
-                           requirement=requirement, default_batch_size=default_batch_size)
+                           requirement=requirement, default_batch_size=default_batch_size,
+                           file_formats=file_formats)
         return loader
 
     return decorator
@@ -250,6 +278,59 @@ def check_data_dir(data_dir):
     return path
 
 
+#: Datasets a folder given with ``--data`` may hold several of (``--dataset`` picks one).
+FOLDER_DATASETS = ("cora", "citeseer", "pubmed")
+#: The reader options of ``--data`` and their defaults (``None``: the format's own).
+DATA_OPTIONS = {"text_column": "text", "label_column": "label", "tag_column": None,
+                "value_column": "value", "window": 32}
+
+
+def check_data_path(data):
+    """A user's data (``--data``) must be an existing file or folder.
+
+    Raises:
+        FileNotFoundError: nothing is at ``data``.
+        NotADirectoryError: a folder on its path is a file.
+    """
+    path = pathlib.Path(data)
+    try:
+        exists = path.exists()
+    except OSError as error:
+        raise NotADirectoryError(f"The data path {quoted(data)} cannot be used: "
+                                 f"{error.strerror or error}. Received: data={quoted(data)}") \
+            from None
+    if not exists:
+        raise FileNotFoundError(f"The data path {quoted(data)} does not exist. "
+                                f"Received: data={quoted(data)}")
+    return path
+
+
+def check_data_options(options, data=None):
+    """``DATA_OPTIONS`` with the user's values over them, checked.
+
+    Raises:
+        TypeError: an unknown option (the known ones are listed).
+        ValueError: a column name that is empty, a window below 2, or an option
+            given without ``data``.
+    """
+    given = {key: value for key, value in (options or {}).items() if value is not None}
+    unknown = sorted(set(given) - set(DATA_OPTIONS))
+    if unknown:
+        raise TypeError(f"Unknown data option(s) {', '.join(map(repr, unknown))}; known: "
+                        f"{', '.join(DATA_OPTIONS)}. Received: {unknown[0]}={given[unknown[0]]!r}")
+    if given and data is None:
+        key = next(iter(given))
+        raise ValueError(f"--{key.replace('_', '-')} reads a user's file: give --data PATH "
+                         f"too. Received: {key}={given[key]!r} without data")
+    for key, value in given.items():
+        if key == "window":
+            if checks.positive_int("window", value) < 2:
+                raise ValueError(f"window must be at least 2 values. Received: window={value}")
+        elif not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{key} must be a column name. Received: {key}={value!r}")
+    return {**DATA_OPTIONS, **given, "given": sorted(given)}
+
+
 def get_task(name):
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}. Available tasks: "
@@ -258,7 +339,7 @@ def get_task(name):
 
 
 def load_task_data(task_name, model=None, dataset=None, limit=None, seed=0, data_dir=None,
-                   batch_size=None, download=True):
+                   batch_size=None, download=True, data=None, **data_options):
     """Data for training ``model`` on task ``task_name``.
 
     Args:
@@ -271,6 +352,13 @@ def load_task_data(task_name, model=None, dataset=None, limit=None, seed=0, data
         data_dir: tensorflow-datasets directory for tfds names.
         batch_size: examples per batch (default: the task's).
         download: let tensorflow-datasets download a missing dataset.
+        data: a user's file or folder in a format the task reads (see
+            ``zoo tasks TASK``): one file is split 80/10/10 (seeded); a folder
+            with ``train``/``dev``/``test`` files keeps its splits.
+        **data_options: how to read ``data`` (``DATA_OPTIONS``):
+            ``text_column``, ``label_column``, ``tag_column`` (``upos`` or
+            ``xpos`` for CoNLL-U, a column number for CoNLL-2003),
+            ``value_column``, ``window``.
 
     Returns:
         A ``TaskData``: ``train``/``validation``/``test`` pipelines,
@@ -281,6 +369,8 @@ def load_task_data(task_name, model=None, dataset=None, limit=None, seed=0, data
         ValueError: unknown task or dataset, a model of the wrong kind, a
             bad ``limit``/``batch_size``.
         DatasetUnavailableError: a tfds dataset that cannot be loaded.
+        applications.formats.errors.DataFormatError: ``data`` is malformed
+            (the message names the file and line); a ``ValueError``.
 
     >>> data = load_task_data("reversal", limit=64)
     >>> model = data.build(latent_dim=16)          # zoo.build with the data's sizes
@@ -290,7 +380,7 @@ def load_task_data(task_name, model=None, dataset=None, limit=None, seed=0, data
     """
     return get_task(task_name).load(model=model, dataset=dataset, limit=limit, seed=seed,
                                     data_dir=data_dir, batch_size=batch_size,
-                                    download=download)
+                                    download=download, data=data, data_options=data_options)
 
 
 # --- run directories and files --------------------------------------------------------------
@@ -414,7 +504,8 @@ def save_model(model, path, metadata):
 
 
 def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0, limit=None,
-             batch_size=None, data_dir=None, download=True, verbose="auto", **overrides):
+             batch_size=None, data_dir=None, download=True, verbose="auto", data=None,
+             data_options=None, **overrides):
     """Train ``model`` on a task end to end and write the run directory.
 
     The directory gets ``metrics.json``, ``model.keras`` and PNG plots
@@ -424,6 +515,10 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
     data is loaded, so two runs given one ``out`` cannot mix: the second
     fails at once. A run that fails before writing its first file gives the
     directory back as it found it.
+
+    ``data`` (a user's file or folder) and ``data_options`` are as for
+    ``load_task_data``; a malformed file fails before anything is written
+    and leaves no run directory behind.
 
     Returns:
         The metrics dict (as written, plus ``out``).
@@ -439,9 +534,9 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
     task = get_task(task_name)
     model = model or task.default_model
     task.check_model(model)
-    info = task.check_dataset(dataset)
+    task.check_options(limit, batch_size, data_dir, data, data_options)
+    info = task.check_file_dataset(dataset, data)
     epochs = task.default_epochs if epochs is None else checks.positive_int("epochs", epochs)
-    task.check_options(limit, batch_size, data_dir)
     resolve_params(model, overrides)  # unknown parameters: TypeError listing the accepted
     created = out is None or not pathlib.Path(out).exists()
     out = prepare_run_dir(out, task.name, model, details={
@@ -449,14 +544,15 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
     try:
         return _train_into(task, out, model=model, dataset=dataset, epochs=epochs, seed=seed,
                            limit=limit, batch_size=batch_size, data_dir=data_dir,
-                           download=download, verbose=verbose, overrides=overrides)
+                           download=download, verbose=verbose, overrides=overrides,
+                           data=data, data_options=data_options)
     except BaseException:
         release_run_dir(out, created)  # only if the run wrote nothing there
         raise
 
 
 def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, data_dir,
-                download, verbose, overrides):
+                download, verbose, overrides, data=None, data_options=None):
     import keras
 
     from applications import plots
@@ -464,7 +560,8 @@ def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, d
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
     data = task.load(model=model, dataset=dataset, limit=limit, seed=seed, data_dir=data_dir,
-                     batch_size=batch_size, download=download)
+                     batch_size=batch_size, download=download, data=data,
+                     data_options=data_options)
     net = data.build(model, **overrides)
 
     fit_started = time.perf_counter()

@@ -11,6 +11,8 @@ dataset (one compilation on JAX): an extra graph slot per batch holds the
 padding nodes (and padding self-loops) and carries the ignored label -1.
 """
 
+import pathlib
+
 import numpy as np
 
 import zoo
@@ -46,12 +48,14 @@ def karate_club():
         labels, graph
 
 
-def _node_masks(labels, seed, fractions=(0.3, 0.2)):
-    """Stratified train/validation/test node labels (-1 outside each split)."""
+def _node_masks(labels, seed, fractions=(0.3, 0.2), labelled=None):
+    """Stratified train/validation/test node labels (-1 outside each split); only the
+    nodes in ``labelled`` (default: all) are split."""
     rng = np.random.default_rng(seed)
     splits = [np.full_like(labels, UNLABELLED) for _ in range(3)]
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
+    labelled = np.ones(len(labels), bool) if labelled is None else labelled
+    for label in np.unique(labels[labelled]):
+        members = rng.permutation(np.flatnonzero((labels == label) & labelled))
         cut_a = max(1, int(round(fractions[0] * len(members))))
         cut_b = cut_a + max(1, int(round(fractions[1] * len(members))))
         for split, chosen in zip(splits, (members[:cut_a], members[cut_a:cut_b],
@@ -61,6 +65,8 @@ def _node_masks(labels, seed, fractions=(0.3, 0.2)):
 
 
 def report_karate(model, data, out, seed):
+    if "networkx" not in data.extras:  # a user's graph: no drawing of thousands of nodes
+        return {}
     nx = _networkx()
     graph, batch = data.extras["networkx"], data.extras["batch"]
     predicted = np.asarray(model.predict({k: v[None] for k, v in batch.items()},
@@ -74,6 +80,60 @@ def report_karate(model, data, out, seed):
             "predicted_faction": predicted.tolist()}
 
 
+#: Model sizes for the citation graphs (Kipf & Welling's and Velickovic et al.'s
+#: widths: 16 hidden units; dropout 0.5 on the inputs of every layer).
+CITATION_PARAMS = {"hidden_units": (16,), "dropout": 0.5}
+
+
+def _file_graph(request):
+    """``(graph dict, labels, (train, validation, test) label arrays, info)`` of a user's
+    Planetoid folder (``--dataset cora|citeseer|pubmed``) or node/edge CSV tables."""
+    from applications.formats.errors import format_error
+
+    folder = request.data
+    name = request.options.get("dataset")
+    if name is not None:
+        from applications.formats.planetoid import read_planetoid
+
+        graph = read_planetoid(folder, name)
+        features = graph.node_features
+        # Row-normalised bag-of-words features, as in both papers.
+        features = features / np.maximum(features.sum(axis=1, keepdims=True), 1.0)
+        labels = graph.labels
+        splits = []
+        for index in (graph.train_index, graph.val_index, graph.test_index):
+            split = np.full_like(labels, UNLABELLED)
+            split[index] = labels[index]
+            splits.append(split)
+        info = {"format": "planetoid", "split": "public Planetoid split"}
+        return ({"node_features": features.astype("float32"), "edge_index": graph.edge_index},
+                labels, splits, info, CITATION_PARAMS)
+    from applications.formats.tables import read_graph_tables
+
+    path = pathlib.Path(folder)
+    nodes, edges = path / "nodes.csv", path / "edges.csv"
+    if not path.is_dir() or not nodes.is_file() or not edges.is_file():
+        raise format_error(folder, "node classification reads a folder holding nodes.csv "
+                           "(id, label, feature columns) and edges.csv (source, target), or "
+                           "Planetoid files with --dataset cora|citeseer|pubmed",
+                           received="data=" + str(folder))
+    table = read_graph_tables(nodes, edges, label_column=request.options["label_column"])
+    labelled = [label for label in table.labels if label != ""]
+    classes = sorted(set(labelled), key=lambda v: (not v.lstrip("-").isdigit(),
+                                                   int(v) if v.lstrip("-").isdigit() else 0, v))
+    if len(classes) < 2:
+        raise format_error(nodes, "needs at least two classes among the labelled nodes",
+                           field=request.options["label_column"],
+                           received=f"{len(classes)} class(es)")
+    index = {label: i for i, label in enumerate(classes)}
+    labels = np.array([index.get(label, UNLABELLED) for label in table.labels], "int32")
+    splits = _node_masks(labels, request.seed, fractions=(0.6, 0.2), labelled=labels >= 0)
+    info = {"format": "node/edge CSV", "classes": classes,
+            "split": "stratified 60/20/20 of the labelled nodes"}
+    return ({"node_features": table.node_features, "edge_index": table.edge_index}, labels,
+            splits, info, {})
+
+
 @register_task(
     "node_classification",
     description="Semi-supervised node classification: Zachary's karate club (networkx, real "
@@ -82,19 +142,30 @@ def report_karate(model, data, out, seed):
     families=("graph",), model_tasks=("node_classification",),
     requirement="a graph node classifier",
     default_model="gcn", default_epochs=10, reporter=report_karate,
+    file_formats="the Planetoid files ind.<name>.* (--data DIR --dataset cora|citeseer|pubmed,"
+                 " the public split), or a folder holding nodes.csv (id, label, numeric "
+                 "feature columns) and edges.csv (source, target)",
     datasets=[DatasetInfo("karate_club", "networkx",
                           "Zachary's karate club, 34 members, 78 friendships, 2 factions "
                           "(real data shipped with networkx)", True)],
 )
 def load_node_classification(request):
-    graph, labels, nx_graph = karate_club()
-    train, validation, test = _node_masks(labels, request.seed)
+    if request.data is not None:
+        graph, labels, (train, validation, test), info, params = _file_graph(request)
+        nx_graph = None
+    else:
+        graph, labels, nx_graph = karate_club()
+        train, validation, test = _node_masks(labels, request.seed)
+        info, params = {}, {"hidden_units": (16, 16)}
     x = {"node_features": graph["node_features"], "edge_index": graph["edge_index"]}
 
     def single(y, repeats):
         dataset = data_layer.from_generator_batches([x], [y])
         return data_layer.shuffled_repeat(dataset, 1, repeats, request.seed, shuffle=False)
 
+    extras = {"batch": x, "labels": labels, "train_labels": train}
+    if nx_graph is not None:
+        extras["networkx"] = nx_graph
     return TaskData(
         task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
         train=single(train, NODE_STEPS_PER_EPOCH), validation=single(validation, 1),
@@ -102,12 +173,12 @@ def load_node_classification(request):
         build_overrides={"num_features": graph["node_features"].shape[1],
                          "num_classes": int(labels.max()) + 1},
         metric="accuracy", higher_is_better=True, scorer=scoring.classification,
-        task_params={"hidden_units": (16, 16)},
+        task_params=params,
         info={"nodes": int(len(labels)), "edges": int(graph["edge_index"].shape[1] // 2),
               "labelled": {"train": int((train >= 0).sum()),
                            "validation": int((validation >= 0).sum()),
-                           "test": int((test >= 0).sum())}},
-        extras={"networkx": nx_graph, "batch": x, "labels": labels, "train_labels": train},
+                           "test": int((test >= 0).sum())}, **info},
+        extras=extras,
     )
 
 

@@ -7,6 +7,7 @@ tensorflow-datasets. The layout follows the model: flat vectors
 (``features``), images (``images``) or rows as a series (``series``).
 """
 
+import pathlib
 import weakref
 
 import numpy as np
@@ -17,6 +18,10 @@ from applications import plots
 from applications.tasks import scoring
 from applications.tasks.base import DatasetInfo, TaskData, register_task
 
+IMAGE_FILES = ("a folder of MNIST-family IDX files (train-images-idx3-ubyte[.gz], "
+               "train-labels-idx1-ubyte[.gz], t10k-...), or a Keras dataset .npz (x_train, "
+               "y_train, x_test, y_test); mnist and fashion_mnist are read from the Keras "
+               "cache (~/.keras/datasets) when it holds them")
 IMAGE_DATASETS = [
     DatasetInfo("digits", "scikit-learn",
                 "8x8 handwritten digits, 1,797 images (real data shipped with scikit-learn)",
@@ -29,7 +34,18 @@ EVAL_MOST = 2000  # test images scored and kept as arrays
 
 
 def _image_parts(request):
-    """Unbatched ``(flat float image in [0, 1], label)`` datasets per split, and (H, W)."""
+    """Unbatched ``(flat float image in [0, 1], label)`` datasets per split, and the image
+    shape ``(H, W)`` (``(H, W, C)`` for several channels)."""
+    if request.data is not None:
+        from applications.formats.idx import read_images
+
+        return _array_parts(read_images(request.data), request)
+    if request.dataset.name in ("mnist", "fashion_mnist"):
+        from applications.formats.cache import cached_images
+
+        cached = cached_images(request.dataset.name)  # the user's Keras cache: no network
+        if cached is not None:
+            return _array_parts(cached, request)
     if request.dataset.name == "digits":
         from sklearn.datasets import load_digits
 
@@ -47,15 +63,47 @@ def _image_parts(request):
     return {key: ds.map(data_layer.tfds_flat_image) for key, ds in parts.items()}, (28, 28)
 
 
+def _array_parts(arrays, request):
+    """``_image_parts`` of ``{"train": (images, labels), "test": (...)}`` arrays: the last
+    10% of a seeded shuffle of the training images validate."""
+    train_x, train_y = arrays["train"]
+    test_x, test_y = arrays["test"]
+    shape = tuple(train_x.shape[1:])
+    if len(shape) == 3 and shape[-1] == 1:
+        shape = shape[:2]
+    order = np.random.default_rng(request.seed).permutation(len(train_x))
+    cut = len(order) - max(1, len(order) // 10)
+    chosen = {"train": (train_x, train_y, order[:cut]),
+              "validation": (train_x, train_y, order[cut:]),
+              "test": (test_x, test_y, np.arange(len(test_x)))}
+    parts = {}
+    for key, (x, y, index) in chosen.items():
+        index = index[:request.cap(len(index))]
+        parts[key] = data_layer.slices(_unit_floats(x[index]).reshape(len(index), -1),
+                                       np.asarray(y[index], "int32"))
+    return parts, shape
+
+
+def _unit_floats(images):
+    """Images as float32 in [0, 1]: integers are divided by 255, floats kept unless they
+    run past 1 (then divided by 255 too)."""
+    images = np.asarray(images)
+    if images.dtype.kind in "iu" or float(images.max(initial=0.0)) > 1.0:
+        return (images / 255.0).astype("float32")
+    return images.astype("float32")
+
+
 def _layout(spec, shape):
     """Input shape and the build parameters that fix it, for this model's input kind."""
-    height, width = shape
+    height, width = shape[:2]
+    channels = shape[2] if len(shape) > 2 else 1
     kinds = spec.capabilities.input_kinds
-    if "images" in kinds:
-        return (height, width, 1), {"input_shape": (height, width, 1)}
+    if "images" in kinds:  # classifiers call it image_shape, autoencoders input_shape
+        image = (height, width, channels)
+        return image, {"image_shape": image, "input_shape": image}
     if "series" in kinds:
-        return (height, width), {"timesteps": height, "features": width}
-    return (height * width,), {"input_dim": height * width}
+        return (height, width * channels), {"timesteps": height, "features": width * channels}
+    return (height * width * channels,), {"input_dim": height * width * channels}
 
 
 def _arrays(dataset, most=None):
@@ -109,7 +157,7 @@ def _is_vae(spec):
 
 _AUTOENCODERS = dict(families=("autoencoder",), model_tasks=("reconstruction",),
                      accepts=_autoencoder_spec, requirement="an autoencoder",
-                     datasets=IMAGE_DATASETS)
+                     datasets=IMAGE_DATASETS, file_formats=IMAGE_FILES)
 
 
 def _predict(model, x):
@@ -251,7 +299,7 @@ def report_generation(model, data, out, seed):
     default_model="vae", default_epochs=30, reporter=report_generation,
     families=("autoencoder",), model_tasks=("reconstruction",),
     accepts=lambda spec: _autoencoder_spec(spec) and _is_vae(spec),
-    requirement="a variational autoencoder", datasets=IMAGE_DATASETS,
+    requirement="a variational autoencoder", datasets=IMAGE_DATASETS, file_formats=IMAGE_FILES,
 )
 def load_generation(request):
     return _load_images(request, "loss", score_generation, task_params={"code_size": 8})
@@ -283,6 +331,8 @@ def score_anomaly(model, data):
 
 
 def report_anomaly(model, data, out, seed):
+    if data.extras.get("series"):
+        return {"threshold_quantile": THRESHOLD_QUANTILE}
     scores, labels = data.extras["test_scores"], data.extras["labels_test"]
     anomalous = labels == ANOMALY_CLASS
     threshold = float(np.quantile(data.extras["validation_scores"], THRESHOLD_QUANTILE))
@@ -302,21 +352,115 @@ def report_anomaly(model, data, out, seed):
         "anomaly_class": ANOMALY_CLASS, "threshold_quantile": THRESHOLD_QUANTILE}
 
 
+SERIES_FILES = ("; or a CSV time series (--value-column, default value; an optional 0/1 "
+                "--label-column marking anomalous points; --window N values per example)")
+
+
 @register_task(
     "anomaly",
     description=f"Anomaly detection from reconstruction error: train on every class but "
                 f"{ANOMALY_CLASS}, score test images by reconstruction MSE, flag those above "
                 f"the {THRESHOLD_QUANTILE:.0%} quantile of validation scores. Scored by ROC-AUC "
-                "(precision, recall and F1 at the threshold beside it).",
+                "(precision, recall and F1 at the threshold beside it). A CSV series is cut "
+                "into windows: the first 60% (normal windows only) trains, the next 20% "
+                "validates, the last 20% tests.",
     default_model="conv_autoencoder", default_epochs=20, reporter=report_anomaly,
-    **_AUTOENCODERS,
+    **{**_AUTOENCODERS, "file_formats": IMAGE_FILES + SERIES_FILES},
 )
 def load_anomaly(request):
+    if request.data is not None and pathlib.Path(request.data).suffix.lower() in (".csv",
+                                                                                  ".tsv"):
+        return _series_anomaly(request)
     data = _load_images(request, "roc_auc", score_anomaly,
                         normal_filter=lambda image, label: label != ANOMALY_CLASS,
                         task_params={"code_size": 8})
     data.info.update(anomaly_class=ANOMALY_CLASS, threshold_quantile=THRESHOLD_QUANTILE)
     return data
+
+
+def _read_series(request):
+    from applications.formats.errors import DataFormatError
+    from applications.formats.tables import read_series
+
+    options = request.options
+    column = options["label_column"]
+    try:
+        return read_series(request.data, value_column=options["value_column"],
+                           label_column=column)
+    except DataFormatError as error:
+        if "label_column" in options["given"] or error.field != column:
+            raise
+    return read_series(request.data, value_column=options["value_column"], label_column=None)
+
+
+def _windows(values, length, stride):
+    starts = np.arange(0, len(values) - length + 1, stride)
+    return np.stack([values[i:i + length] for i in starts]), starts
+
+
+def _series_anomaly(request):
+    """Windows of a user's CSV series; see the task's description."""
+    from applications.formats.errors import format_error
+
+    if "images" in request.spec.capabilities.input_kinds:
+        raise ValueError(f"A CSV series needs a vector or sequence autoencoder (e.g. "
+                         f"dense_autoencoder, lstm_autoencoder), not an image one. "
+                         f"Received: model={request.spec.name!r}")
+    records = _read_series(request)
+    values = np.asarray(records.items, "float32")
+    flags = None if records.labels is None else np.asarray(records.labels, bool)
+    length = request.options["window"]
+    stride = max(1, length // 4)
+    if len(values) < 5 * length:
+        raise format_error(request.data, f"holds {len(values)} values: too few for windows "
+                           f"of {length} (at least {5 * length} needed); lower --window",
+                           received=f"window={length}")
+    cut_a, cut_b = int(0.6 * len(values)), int(0.8 * len(values))
+    mean, scale = values[:cut_a].mean(), values[:cut_a].std() or 1.0
+    scaled = (values - mean) / scale
+    parts, anomalous = {}, {}
+    for key, (a, b) in {"train": (0, cut_a), "validation": (cut_a, cut_b),
+                        "test": (cut_b, len(values))}.items():
+        windows, starts = _windows(scaled[a:b], length, stride if key != "test" else 1)
+        marks = (np.zeros(len(windows), bool) if flags is None else
+                 np.array([flags[a + i:a + i + length].any() for i in starts]))
+        if key != "test":
+            windows, marks = windows[~marks], marks[~marks]
+        windows = windows[:request.cap(len(windows))]
+        parts[key], anomalous[key] = windows, marks[:len(windows)]
+    input_shape, build = ((length, 1), {"timesteps": length, "features": 1}) if (
+        "series" in request.spec.capabilities.input_kinds) else ((length,), {"input_dim": length})
+    pipelines = {key: data_layer.from_arrays(x.reshape((-1,) + input_shape),
+                                             x.reshape((-1,) + input_shape),
+                                             request.batch_size, shuffle=key == "train",
+                                             seed=request.seed)
+                 for key, x in parts.items()}
+    labelled = flags is not None and 0 < anomalous["test"].sum() < len(anomalous["test"])
+    return TaskData(
+        task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
+        train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
+        build_overrides=build, metric="roc_auc" if labelled else "mse",
+        higher_is_better=labelled, scorer=score_series_anomaly,
+        task_params={"code_size": 8},
+        info={"values": int(len(values)), "window": length, "stride": stride,
+              "windows": {key: int(len(x)) for key, x in parts.items()},
+              "labelled": bool(labelled), "threshold_quantile": THRESHOLD_QUANTILE},
+        extras={"x_test": parts["test"].reshape((-1,) + input_shape),
+                "x_validation": parts["validation"].reshape((-1,) + input_shape),
+                "anomalous_test": anomalous["test"], "series": True})
+
+
+def score_series_anomaly(model, data):
+    """Window reconstruction MSE; ROC-AUC etc. when the series marks its anomalies."""
+    x, x_val = data.extras["x_test"], data.extras["x_validation"]
+    both = _predict(model, np.concatenate([x, x_val]))
+    scores, normal = _errors(both[:len(x)], x), _errors(both[len(x):], x_val)
+    threshold = float(np.quantile(normal, THRESHOLD_QUANTILE)) if len(normal) else 0.0
+    result = {"mse": float(scores.mean()), "threshold": threshold,
+              "flagged": float((scores > threshold).mean())}
+    if data.metric == "roc_auc":
+        result.update(scoring.binary_scores(data.extras["anomalous_test"], scores, threshold))
+    return result
 
 
 # --- dimensionality reduction -----------------------------------------------------------------
@@ -386,3 +530,47 @@ def load_dim_reduction(request):
     return _load_images(request, "knn_accuracy", score_dim_reduction,
                         task_params={"code_size": 2, "code_activation": None,
                                      "hidden_units": (128, 64)})
+
+
+# --- image classification ---------------------------------------------------------------------
+
+
+def _image_classifier_spec(spec):
+    return "images" in spec.capabilities.input_kinds
+
+
+@register_task(
+    "image_classification",
+    description="Classify images: scikit-learn digits offline, mnist / fashion_mnist from "
+                "the Keras cache or tfds, or your own IDX / .npz files. Scored by test "
+                "accuracy.",
+    families=("classifier",), model_tasks=("classification",),
+    accepts=_image_classifier_spec, requirement="an image classifier",
+    default_model="cnn2d_classifier", default_epochs=10, datasets=IMAGE_DATASETS,
+    file_formats=IMAGE_FILES,
+)
+def load_image_classification(request):
+    parts, shape = _image_parts(request)
+    input_shape, build = _layout(request.spec, shape)
+    size, largest = data_layer.label_stats(parts["train"])
+    classes = largest + 1
+    if classes < 2:
+        raise ValueError("image_classification needs at least two classes in the training "
+                         f"images. Received: {classes} class")
+
+    def to_pair(image, label):
+        return data_layer.reshaped(image, input_shape), label
+
+    label_fn = data_layer.binary_label_batch if classes == 2 else None
+    pipelines = {key: data_layer.pipeline(ds.map(to_pair), request.batch_size,
+                                          shuffle=key == "train", seed=request.seed,
+                                          size=size, label_fn=label_fn)
+                 for key, ds in parts.items()}
+    return TaskData(
+        task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
+        train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
+        build_overrides={**build, "num_classes": classes}, metric="accuracy",
+        higher_is_better=True, scorer=scoring.classification,
+        info={"image_shape": list(shape), "input_shape": list(input_shape),
+              "classes": classes, "train_size": size,
+              "limit_per_split": request.limit})

@@ -88,12 +88,33 @@ class WordDecoder:
         return texts
 
 
-def _tfds_translation(request, name, max_tokens=8000, source_length=40, target_length=40):
+def _tfds_translation(request, name):
     source_key, target_key, splits = TRANSLATION_SETS[name]
     parts = data_layer.tfds_splits(name, splits, request.limit, request.data_dir,
                                    request.download, request.offline_hint)
     pairs = {key: ds.map(data_layer.text_pairs(source_key, target_key))
              for key, ds in parts.items()}
+    return _word_translation(request, name, pairs)
+
+
+def _file_translation(request):
+    """Tab-separated sentence pairs (the Anki/Tatoeba ``fra.txt`` format)."""
+    from applications.formats.text import read_sentence_pairs
+    from applications.tasks import user_files
+
+    records = user_files.read_splits(request.data, read_sentence_pairs, (".txt", ".tsv"),
+                                     request.seed)
+    records = {key: user_files.cap(value, request.limit) for key, value in records.items()}
+    pairs = {key: data_layer.text_dataset(value.items, value.labels)
+             for key, value in records.items()}
+    data = _word_translation(request, request.dataset.name, pairs)
+    data.info.update({f"{key}_pairs": len(value.items) for key, value in records.items()})
+    return data
+
+
+def _word_translation(request, name, pairs, max_tokens=8000, source_length=40,
+                      target_length=40):
+    """Word-level translation data from ``{split: dataset of (source, target) text}``."""
     source_vec = data_layer.text_vectorizer(data_layer.first(pairs["train"]), max_tokens,
                                             source_length)
     target_vec = data_layer.text_vectorizer(data_layer.second(pairs["train"]), max_tokens,
@@ -153,6 +174,9 @@ CHAR_INFO = {
                 "addition or reversal offline; TED talks Portuguese->English from tfds. "
                 "Scored by exact match (BLEU for word-level text) of greedy decodes.",
     default_model="lstm_seq2seq", default_epochs=8,
+    file_formats="tab-separated sentence pairs, source then target (the Anki/Tatoeba "
+                 "fra.txt format; extra columns ignored), one file or a folder of "
+                 "train/dev/test files",
     datasets=[CHAR_INFO["dates"], CHAR_INFO["addition"], CHAR_INFO["reversal"],
               DatasetInfo("ted_hrlr_translate/pt_to_en", "tfds",
                           "TED talk transcripts, Portuguese -> English (~51k pairs)", False,
@@ -160,6 +184,8 @@ CHAR_INFO = {
     **_SEQ2SEQ,
 )
 def load_translation(request):
+    if request.data is not None:
+        return _file_translation(request)
     name = request.dataset.name
     if name in CHAR_TASKS:
         return _char_data(request, name)

@@ -11,9 +11,12 @@ import numpy as np
 
 from applications import data as data_layer
 from applications import generated
-from applications.tasks import scoring
+from applications.tasks import scoring, user_files
 from applications.tasks.base import DatasetInfo, TaskData, register_task
 from zoo import files
+
+#: The longest token sequence a user's text or sentence is cut to.
+MAX_FILE_LENGTH = 256
 
 
 def _split_lists(items, labels, seed, sizes):
@@ -38,6 +41,30 @@ def _sentiment_tfds(request):
         20000, 256, None
 
 
+def _sentiment_file(request):
+    """Datasets of (text, class id), the vocabulary budget, the length and the classes."""
+    from applications.formats.labels import index_labels
+    from applications.formats.text import read_labelled_text
+
+    options = request.options
+
+    def reader(path):
+        return read_labelled_text(path, text_column=options["text_column"],
+                                  label_column=options["label_column"])
+
+    records = user_files.read_splits(request.data, reader, (".csv", ".tsv", ".tab", ".txt"),
+                                     request.seed)
+    # The classes come from the whole training file, then each split is cut to --limit.
+    classes, *ids = index_labels(records["train"], [records["validation"], records["test"]])
+    ids = dict(zip(("train", "validation", "test"), [ids[0], *ids[1]]))
+    records, ids = user_files.cap_all(records, ids, request.limit)
+    words = sorted(len(text.split()) for text in records["train"].items)
+    length = int(min(MAX_FILE_LENGTH, max(16, words[int(0.95 * (len(words) - 1))])))
+    datasets = {key: data_layer.text_dataset(records[key].items, ids[key]) for key in ids}
+    sizes = [len(records[key].items) for key in ("train", "validation", "test")]
+    return datasets, 20000, length, sizes, list(classes)
+
+
 def _sentiment_generated(request):
     sizes = [request.cap(n) for n in (4000, 500, 500)]
     texts, labels = generated.synthetic_reviews(sum(sizes), seed=request.seed + 1)
@@ -55,6 +82,8 @@ def _sentiment_generated(request):
     accepts=lambda spec: "tokens" in spec.capabilities.input_kinds,
     requirement="a classifier over token ids",
     default_model="cnn1d_classifier", default_epochs=4,
+    file_formats="a CSV or TSV file with a header row (--text-column, --label-column; labels "
+                 "may be strings, two or more classes), or a folder of train/dev/test files",
     datasets=[DatasetInfo("generated_reviews", "generated",
                           "one-line movie reviews from templates, labelled by a negation-aware "
                           "rule (synthetic)", True),
@@ -62,25 +91,31 @@ def _sentiment_generated(request):
                           False)],
 )
 def load_sentiment(request):
-    if request.dataset.name == "imdb_reviews":
+    classes = ["negative", "positive"]
+    if request.data is not None:
+        datasets, max_tokens, length, sizes, classes = _sentiment_file(request)
+    elif request.dataset.name == "imdb_reviews":
         datasets, max_tokens, length, sizes = _sentiment_tfds(request)
     else:
         datasets, max_tokens, length, sizes = _sentiment_generated(request)
     vectorizer = data_layer.text_vectorizer(data_layer.first(datasets["train"]), max_tokens,
                                             length)
     batch = request.batch_size
+    # Two classes: one sigmoid unit (float labels [batch, 1]); more: a softmax.
+    label_fn = data_layer.binary_label_batch if len(classes) == 2 else None
     pipelines = {key: data_layer.vectorize_dataset(ds, vectorizer, batch,
                                                    shuffle=key == "train", seed=request.seed,
-                                                   label_fn=data_layer.binary_label_batch)
+                                                   label_fn=label_fn)
                  for key, ds in datasets.items()}
-    info = {"max_tokens": max_tokens, "sequence_length": length}
+    info = {"max_tokens": max_tokens, "sequence_length": length, "classes": classes}
     if sizes:
         info.update(train_size=sizes[0], validation_size=sizes[1], test_size=sizes[2])
     return TaskData(
         task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
         train=pipelines["train"], validation=pipelines["validation"], test=pipelines["test"],
-        build_overrides={"vocab_size": vectorizer.vocabulary_size(), "num_classes": 2,
-                         "max_length": length, "input_type": "tokens"},
+        build_overrides={"vocab_size": vectorizer.vocabulary_size(),
+                         "num_classes": len(classes), "max_length": length,
+                         "input_type": "tokens"},
         metric="accuracy", higher_is_better=True, scorer=scoring.classification, info=info,
         extras={"vocabulary": vectorizer.get_vocabulary()},
     )
@@ -114,6 +149,48 @@ def _tagging_generated(request, length):
             for key, (t, l) in zip(("train", "validation", "test"), parts)}, 2000, sizes
 
 
+def _tagging_file(request):
+    """Token ids and tag ids (+1) of a user's CoNLL-U or CoNLL-2003 file(s)."""
+    from applications.formats.labels import index_labels
+    from applications.formats.text import read_conll2003, read_conllu, sniff_text_format
+
+    tag_column = request.options["tag_column"]
+
+    def reader(path):
+        if sniff_text_format(path) == "conllu":
+            return read_conllu(path, tag_column=tag_column or "upos")
+        column = -1 if tag_column is None else _column_number(tag_column)
+        return read_conll2003(path, tag_column=column)
+
+    records = user_files.read_splits(request.data, reader,
+                                     (".conllu", ".conll", ".txt", ".bio", ".iob", ".tsv"),
+                                     request.seed)
+    tags, train_ids, others = index_labels(records["train"],
+                                           [records["validation"], records["test"]])
+    ids = dict(zip(("train", "validation", "test"), [train_ids, *others]))
+    records, ids = user_files.cap_all(records, ids, request.limit)
+    vocabulary = user_files.TokenVocabulary(records["train"].items)
+    longest = max(len(sentence) for split in records.values() for sentence in split.items)
+    length = min(longest, MAX_FILE_LENGTH)
+    pipelines = {key: data_layer.from_arrays(
+        vocabulary.encode(records[key].items, length), user_files.tag_rows(ids[key], length),
+        request.batch_size, shuffle=key == "train", seed=request.seed) for key in ids}
+    cut = sum(max(0, len(s) - length) for split in records.values() for s in split.items)
+    info = {"sequence_length": length, "tags": list(tags), "vocabulary_size": len(vocabulary),
+            "tokens_cut": cut, "format": sniff_text_format(records["train"].path),
+            **{f"{key}_sentences": len(records[key].items) for key in ids}}
+    return pipelines, vocabulary, tags, length, info
+
+
+def _column_number(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"For a CoNLL-2003-style file --tag-column is a column number "
+                         f"(0 = the token, -1 = the last column). Received: "
+                         f"tag_column={value!r}") from None
+
+
 @register_task(
     "tagging",
     description="Named-entity tagging, one label per token (CoNLL-2003 tags): generated "
@@ -121,12 +198,25 @@ def _tagging_generated(request, length):
                 "(padding left out).",
     families=("classifier",), model_tasks=("tagging",), requirement="a tagger",
     default_model="lstm_tagger", default_epochs=3,
+    file_formats="CoNLL-U (word forms with UPOS, or XPOS with --tag-column xpos) or "
+                 "CoNLL-2003-style token/tag files (--tag-column N, default the last), one "
+                 "file or a folder of train/dev/test files",
     datasets=[DatasetInfo("generated_entities", "generated",
                           "template sentences with people, places, organisations and misc "
                           "names, some ambiguous (synthetic)", True),
               DatasetInfo("conll2003", "tfds", "CoNLL-2003 English news, NER tags", False)],
 )
 def load_tagging(request):
+    if request.data is not None:
+        pipelines, vocabulary, tags, length, info = _tagging_file(request)
+        return TaskData(
+            task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
+            train=pipelines["train"], validation=pipelines["validation"],
+            test=pipelines["test"],
+            build_overrides={"vocab_size": len(vocabulary), "num_tags": len(tags),
+                             "max_length": length},
+            metric="accuracy", higher_is_better=True, scorer=scoring.classification, info=info,
+            extras={"vocabulary": vocabulary.words})
     length = 48
     if request.dataset.name == "conll2003":
         datasets, max_tokens, sizes = _tagging_tfds(request, length)

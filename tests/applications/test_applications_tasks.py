@@ -29,6 +29,7 @@ TINY = {
     "dim_reduction": {"hidden_units": (8,), "code_size": 2},
     "node_classification": {"hidden_units": (4,)},
     "graph_classification": {"hidden_units": (4,)},
+    "image_classification": {"filters": (2, 3)},
 }
 TASK_PLOTS = {
     "reconstruction": ["reconstructions.png"],
