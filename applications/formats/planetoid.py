@@ -36,7 +36,7 @@ PICKLE_LIMIT = 1 << 30
 #: The most bytes ``test.index`` may have.
 INDEX_LIMIT = 64 << 20
 #: The most entries a dense feature matrix may have.
-DENSE_LIMIT = 1 << 31
+DENSE_LIMIT = 1 << 28  # 268M entries: 2 GiB while densified (PubMed: 10M)
 #: The validation nodes of the standard split follow the training nodes.
 NUM_VAL = 500
 _REFUSED = "Planetoid files hold only numpy arrays, a scipy CSR matrix and a defaultdict"
