@@ -34,9 +34,9 @@ def learning_rate(hp, regime="default"):
     return hp.Float("learning_rate", low, high, sampling="log")
 
 
-def dropout(hp, high=0.5):
-    """A dropout rate in ``[0, high]`` in steps of 0.1."""
-    return hp.Float("dropout", 0.0, high, step=0.1)
+def dropout(hp, high=0.5, name="dropout"):
+    """A dropout rate named ``name`` in ``[0, high]`` in steps of 0.1."""
+    return hp.Float(name, 0.0, high, step=0.1)
 
 
 def depth(hp, name="num_layers", low=1, high=3):

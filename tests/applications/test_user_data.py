@@ -275,3 +275,30 @@ def test_fashion_mnist_from_the_idx_files(real_data):
     data = tasks.load_task_data("image_classification", data=real_data("fashion-mnist"), limit=100)
     assert data.build_overrides == {"image_shape": (28, 28, 1), "num_classes": 10}
     assert json.loads(json.dumps(data.info))["image_shape"] == [28, 28]
+
+
+def _graph_folder(tmp_path):
+    folder = tmp_path / "graph"
+    folder.mkdir()
+    (folder / "nodes.csv").write_text("id,label,f\n" + "".join(f"{i},{i % 2},{i % 2}\n"
+                                                              for i in range(20)))
+    (folder / "edges.csv").write_text("source,target\n" + "".join(f"{i},{(i + 2) % 20}\n"
+                                                                  for i in range(20)))
+    return folder
+
+
+def test_compare_and_tune_read_the_same_file(tmp_path, capsys):
+    folder = _graph_folder(tmp_path)
+    assert cli.main(["compare", "gcn", "graphsage", "--task", "node_classification",
+                     "--data", str(folder), "--epochs", "1", "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "gcn" in table and "graphsage" in table and "graph" in table
+    status = cli.main(["tune", "gcn", "--task", "node_classification", "--data", str(folder),
+                       "--max-trials", "1", "--epochs", "1", "--directory",
+                       str(tmp_path / "search")])
+    assert status == 0
+    search = json.loads((tmp_path / "search" / "gcn" / "zoo_search.json").read_text())
+    assert f"task node_classification: graph from {folder}" in search["data"]
+    capsys.readouterr()
+    assert cli.main(["tune", "gcn", "--task", "node_classification", "--toy"]) == 2
+    assert "two data sources" in capsys.readouterr().err

@@ -15,6 +15,11 @@ class PositionEmbedding(keras.layers.Layer):
 
     Args:
         max_length: the longest sequence the layer accepts.
+        initializer: initializer of the embeddings (name or object). The
+            default ``glorot_uniform`` draws positions several times larger
+            than Keras' token embeddings (uniform in +-0.05); a token tagger
+            learns faster from ``random_normal`` (std 0.05), as token
+            embeddings are drawn.
 
     >>> layer = PositionEmbedding(max_length=8)
     >>> keras.ops.shape(layer(np.zeros((2, 5, 4), "float32")))
@@ -23,9 +28,14 @@ class PositionEmbedding(keras.layers.Layer):
     (8, 4)
     """
 
-    def __init__(self, max_length, **kwargs):
+    def __init__(self, max_length, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         self.max_length = validation.positive_int("max_length", max_length)
+        try:
+            self.initializer = keras.initializers.get(initializer)
+        except (ValueError, TypeError):
+            raise ValueError(f"`initializer` must be a Keras initializer or its name. "
+                             f"Received: initializer={initializer!r}") from None
 
     def _check_length(self, length, shape):
         if isinstance(length, int) and length > self.max_length:
@@ -35,7 +45,7 @@ class PositionEmbedding(keras.layers.Layer):
     def build(self, input_shape):
         self._check_length(input_shape[1], input_shape)
         self.embeddings = self.add_weight(
-            shape=(self.max_length, input_shape[-1]), initializer="glorot_uniform",
+            shape=(self.max_length, input_shape[-1]), initializer=self.initializer,
             name="embeddings")
 
     def call(self, x):
@@ -56,4 +66,5 @@ class PositionEmbedding(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "max_length": self.max_length}
+        return {**super().get_config(), "max_length": self.max_length,
+                "initializer": keras.initializers.serialize(self.initializer)}

@@ -26,7 +26,8 @@ def dense_search_space(hp):
     description=(
         "Fully connected autoencoder: input -> hidden widths -> code -> the "
         "widths mirrored -> reconstruction. zoo.encoder(model) gives the code, "
-        "zoo.decoder(model) the way back. code_l1 makes it sparse, noise denoising."
+        "zoo.decoder(model) the way back. code_l1 makes it sparse, noise denoising. "
+        "The code is linear by default: a ReLU code can leave units dead."
     ),
     citation=f"{CITATION_AE}; {CITATION_VARIANTS}.",
     compiler=compile_autoencoder,
@@ -37,7 +38,10 @@ def dense_search_space(hp):
     example_data=dense_example_data,
     presets={
         "dense_autoencoder_toy": {
-            "description": "The 4 -> 2 -> 4 toy autoencoder: ReLU code, sigmoid output, MSE.",
+            "description": "The 4 -> 2 -> 4 toy autoencoder: ReLU code, sigmoid output, MSE. "
+                           "Faithful to the seed document's dry run, so with its ReLU code "
+                           "about half of all seeds end with a dead code that the loss hides "
+                           "(the decoder bias memorises the single input).",
             "input_dim": 4, "hidden_units": (), "code_size": 2,
             "code_activation": "relu", "output_activation": "sigmoid",
             "reconstruction_loss": "mse", "learning_rate": 0.01,
@@ -62,12 +66,13 @@ def dense_search_space(hp):
             "description": "Dense sparse autoencoder: a wider ReLU code with an L1 activity "
                            "penalty (code_l1), so few code units are active per sample.",
             "hidden_units": (256,), "code_size": 64, "code_l1": 1e-4,
+            "code_activation": "relu",
             "sizes": {"small": SMALL},
         },
     },
 )
 def dense_autoencoder(input_dim=784, hidden_units=(128,), code_size=32, activation="relu",
-                      code_activation="relu", output_activation="sigmoid", code_l1=0.0,
+                      code_activation=None, output_activation="sigmoid", code_l1=0.0,
                       noise=None, noise_level=0.1, seed=None, reconstruction_loss="mse"):
     """Dense autoencoder (also sparse and denoising).
 
@@ -77,7 +82,9 @@ def dense_autoencoder(input_dim=784, hidden_units=(128,), code_size=32, activati
             mirrors them); ``()`` for none.
         code_size: width of the code.
         activation: hidden-layer activation.
-        code_activation: activation of the code layer (``None`` = linear).
+        code_activation: activation of the code layer (``None`` = linear, the
+            default: a ReLU code left 3 of 8 units dead on the digits, with a
+            test MSE no better than PCA's).
         output_activation: activation of the reconstruction (``sigmoid``
             for data in [0, 1], ``None`` for unbounded data).
         code_l1: L1 activity penalty on the code (> 0: a sparse

@@ -21,6 +21,25 @@ def series_example_data(params, n, seed):
     return x.astype("float32"), x.astype("float32")
 
 
+# Adam's rate: at 1e-3 and 2e-3 twenty epochs left the code seed-dependent (ROC-AUC of
+# digit-row anomalies 0.73-0.87 across seeds at 2e-3); at 5e-3 every seed trained.
+LEARNING_RATE = 5e-3
+
+
+def compile_lstm_autoencoder(model, reconstruction_loss="mse", learning_rate=LEARNING_RATE,
+                             jit_compile="auto"):
+    """``compile_autoencoder`` with the LSTM autoencoder's own default learning rate.
+
+    Args:
+        model: the built model.
+        reconstruction_loss: ``mse``, ``mae`` or ``bce``.
+        learning_rate: Adam's learning rate (default ``LEARNING_RATE``).
+        jit_compile: passed to ``model.compile``.
+    """
+    compile_autoencoder(model, reconstruction_loss=reconstruction_loss,
+                        learning_rate=learning_rate, jit_compile=jit_compile)
+
+
 def lstm_search_space(hp):
     """LSTM width and depth (1-2), code size, learning rate."""
     return {
@@ -38,16 +57,17 @@ def lstm_search_space(hp):
     description=(
         "LSTM sequence autoencoder for time series: the encoder's final output is the "
         "code, repeated over the window and decoded by LSTMs. Its reconstruction "
-        "error (zoo.reconstruction_error) is an anomaly score."
+        "error (zoo.reconstruction_error) is an anomaly score. Adam's rate defaults to "
+        "5e-3: at 1e-3 to 2e-3, 20 epochs leave the anomaly score seed-dependent."
     ),
     citation="Srivastava, Mansimov & Salakhutdinov, Unsupervised Learning of Video "
              "Representations using LSTMs, ICML 2015; Malhotra et al., LSTM-based "
              "Encoder-Decoder for Multi-sensor Anomaly Detection, ICML workshop 2016.",
-    compiler=compile_autoencoder,
+    compiler=compile_lstm_autoencoder,
     search_space=lstm_search_space,
     capabilities=Capabilities(input_kinds=("series",), decodable=True),
     sizes={"toy": {"timesteps": 5, "features": 2, "units": 4, "num_layers": 2, "code_size": 3},
-           "small": {"units": 64, "code_size": 16, "learning_rate": 2e-3}},
+           "small": {"units": 64, "code_size": 16, "learning_rate": LEARNING_RATE}},
     example_data=series_example_data,
 )
 def lstm_autoencoder(timesteps=32, features=1, units=64, num_layers=1, code_size=16,

@@ -14,7 +14,9 @@ from zoo.registry import Capabilities
     "cnn1d_classifier",
     inputs=TOKEN_OR_SERIES,
     description="1D convolutional classifier for local patterns in text or series: "
-                "'same' convolutions with padding held at zero, then masked global pooling.",
+                "'same' convolutions with padding held at zero, then masked global pooling. "
+                "pooling='max' detects the presence of a motif; pooling='mean' suits counts "
+                "and proportions (e.g. more A than B), which max pooling cannot count.",
     citation="Kim, Convolutional Neural Networks for Sentence Classification, EMNLP 2014.",
     search_space=conv_search_space,
     capabilities=Capabilities(input_kinds=("tokens", "series")),
@@ -36,7 +38,9 @@ def cnn1d_classifier(input_type="tokens", vocab_size=20000, num_features=1, embe
         filters: filters of each convolution, in order.
         kernel_size: odd window of every convolution.
         activation: convolution activation.
-        pooling: ``max`` or ``mean`` over the non-padded positions.
+        pooling: ``max`` or ``mean`` over the non-padded positions. ``max``
+            detects the presence of a motif; ``mean`` suits counts and
+            proportions (e.g. "more A than B"), which ``max`` cannot count.
         dropout: dropout before the head.
         num_classes: 2 for a sigmoid head, more for a softmax.
 

@@ -127,11 +127,19 @@ def check_transformer(embedding_dim, num_heads, ff_dim, num_layers, dropout, max
             validation.positive_int("max_length", max_length))
 
 
-def transformer_stack(x, mask, num_heads, ff_dim, num_layers, dropout, max_length):
-    """Learned positions, pre-norm encoder blocks (padding-masked), a final LayerNorm."""
-    x = PositionEmbedding(max_length, name="position_embedding")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="embedding_dropout")(x)
+def transformer_stack(x, mask, num_heads, ff_dim, num_layers, dropout, max_length,
+                      embedding_dropout=None, position_initializer="glorot_uniform"):
+    """Learned positions, pre-norm encoder blocks (padding-masked), a final LayerNorm.
+
+    ``dropout`` acts inside the blocks (attention weights, residual branches);
+    ``embedding_dropout`` on the embedded tokens (``None``: ``dropout``);
+    ``position_initializer`` draws the learned positions.
+    """
+    embedding_dropout = dropout if embedding_dropout is None else embedding_dropout
+    x = PositionEmbedding(max_length, initializer=position_initializer,
+                          name="position_embedding")(x)
+    if embedding_dropout:
+        x = layers.Dropout(embedding_dropout, name="embedding_dropout")(x)
     for i in range(num_layers):
         x = TransformerEncoderBlock(num_heads, ff_dim, dropout=dropout,
                                     name=f"encoder_block_{i}")(x, padding_mask=mask)
@@ -139,13 +147,20 @@ def transformer_stack(x, mask, num_heads, ff_dim, num_layers, dropout, max_lengt
 
 
 def token_transformer(vocab_size, max_length, embedding_dim, num_heads, ff_dim, num_layers,
-                      dropout):
-    """Checked token input, embedding, encoder stack: ``(tokens, states, mask, dropout)``."""
+                      dropout, embedding_dropout=None, position_initializer="glorot_uniform"):
+    """Checked token input, embedding, encoder stack: ``(tokens, states, mask, dropout)``.
+
+    ``embedding_dropout`` (``None``: ``dropout``) is checked here too;
+    ``position_initializer`` goes to ``transformer_stack``.
+    """
     embedding_dim, num_heads, ff_dim, num_layers, dropout, max_length = check_transformer(
         embedding_dim, num_heads, ff_dim, num_layers, dropout, max_length)
+    if embedding_dropout is not None:
+        embedding_dropout = validation.rate("embedding_dropout", embedding_dropout)
     tokens, x, mask = sequence_inputs("tokens", vocab_size, None, embedding_dim,
                                       mask_zero=False)
-    states = transformer_stack(x, mask, num_heads, ff_dim, num_layers, dropout, max_length)
+    states = transformer_stack(x, mask, num_heads, ff_dim, num_layers, dropout, max_length,
+                               embedding_dropout, position_initializer)
     return tokens, states, mask, dropout
 
 

@@ -19,6 +19,10 @@ Arguments every graph classifier builder takes (checked here):
   = unlabelled) or ``"mean"``, ``"sum"``, ``"max"`` over the nodes of each graph
   (graph classification: one softmax per graph).
 - ``num_classes``: softmax classes per node or graph.
+- ``output_layer``: ``"dense"`` (default: a dense softmax head over the last
+  graph layer's states) or ``"graph"`` (node classifiers only: one more graph
+  layer of the same kind maps the states to the class scores, as the GCN and
+  GAT papers build their models; attention layers use one head there).
 """
 
 
@@ -102,20 +106,32 @@ def encode(inputs, layer, prefix, hidden_units, activation, dropout, last_activa
     return h
 
 
+#: The heads of a graph classifier (``output_layer``).
+OUTPUT_LAYERS = ("dense", "graph")
+
+
 def build_graph_classifier(layer, prefix, num_features, hidden_units, activation, dropout,
-                           use_edge_weight, readout, num_classes, layer_options=None):
+                           use_edge_weight, readout, num_classes, layer_options=None,
+                           output_layer="dense", output_options=None):
     """A node (``readout=None``) or graph classifier over graph layers of class ``layer``.
 
     The layers are named ``<prefix>_<i>`` and built with ``layer_options``
     on top of their width and activation (see ``encode``). The embeddings
     (per node, or per graph after the readout) pass through the layer named
-    ``code``; the head is a float32 softmax. The model is named ``prefix``
-    (node classifier) or ``<prefix>_graph_classifier``.
+    ``code``; the head is a float32 softmax: a dense layer, or with
+    ``output_layer="graph"`` one more graph layer ``<prefix>_output`` (built
+    with ``output_options`` over ``layer_options``). The model is named
+    ``prefix`` (node classifier) or ``<prefix>_graph_classifier``.
     """
     num_features, hidden_units, activation, dropout, use_edge_weight = check_common(
         num_features, hidden_units, activation, dropout, use_edge_weight)
     num_classes = validation.num_classes("num_classes", num_classes)
     validation.choice("readout", readout, READOUTS + (None,))
+    validation.choice("output_layer", output_layer, OUTPUT_LAYERS)
+    if output_layer == "graph" and readout is not None:
+        raise ValueError(f"output_layer='graph' classifies nodes; a graph classifier (readout "
+                         f"{readout!r}) ends in a dense head. Received: output_layer="
+                         f"{output_layer!r}, readout={readout!r}")
     inputs = graph_inputs(num_features, use_edge_weight, graph_level=readout is not None)
     states = encode(inputs, layer, prefix, hidden_units, activation, dropout,
                     layer_options=layer_options)
@@ -128,7 +144,17 @@ def build_graph_classifier(layer, prefix, num_features, hidden_units, activation
         reference, level, name = inputs["graph_sizes"], "graph", f"{prefix}_graph_classifier"
     code = layers.Identity(name=CODE_LAYER_NAME)(states)
     x = layers.Dropout(dropout, name="head_dropout")(code) if dropout else code
-    x = layers.Dense(num_classes, activation="softmax", dtype="float32", name="classifier")(x)
+    if output_layer == "graph":
+        graph = [MergeIndex(name="output_edges")([inputs["edge_index"],
+                                                 inputs["node_features"]])]
+        if "edge_weight" in inputs:
+            graph.append(FlattenBatch(name="output_edge_weights")(inputs["edge_weight"]))
+        x = layer(num_classes, activation=None, name=f"{prefix}_output",
+                  **{**(layer_options or {}), **(output_options or {})})([x, *graph])
+        x = layers.Softmax(dtype="float32", name="classifier")(x)
+    else:
+        x = layers.Dense(num_classes, activation="softmax", dtype="float32",
+                         name="classifier")(x)
     outputs = SplitBatch(name=f"{level}_probabilities", dtype="float32")([x, reference])
     return GraphModel(inputs, outputs, name=name)
 

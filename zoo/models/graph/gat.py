@@ -28,15 +28,17 @@ def attention_options(num_heads, attention_dropout):
     toy=TOY, search_space=search_space,
 )
 def gat(num_features=16, hidden_units=(8, 8), num_heads=4, activation="elu", dropout=0.0,
-        attention_dropout=0.0, readout=None, num_classes=2):
+        attention_dropout=0.0, readout=None, num_classes=2, output_layer="dense"):
     """GAT node classifier (``readout=None``) or graph classifier.
 
     Each graph layer is a ``GATConv`` with ``hidden_units[i]`` channels
     per head; attention takes no edge weights.
 
     Args:
-        num_features, hidden_units, activation, dropout, readout, num_classes:
-            as in ``zoo.models.graph.common``.
+        num_features, hidden_units, activation, dropout, readout, num_classes,
+            output_layer: as in ``zoo.models.graph.common``; ``output_layer="graph"``
+            ends in a one-head attention layer over the classes (Velickovic et
+            al.'s Cora model with ``hidden_units=(8,)``, ``num_heads=8``).
         num_heads: attention heads per layer (concatenated).
         attention_dropout: dropout on the attention weights.
 
@@ -46,4 +48,5 @@ def gat(num_features=16, hidden_units=(8, 8), num_heads=4, activation="elu", dro
     """
     return build_graph_classifier(GATConv, "gat", num_features, hidden_units, activation,
                                   dropout, False, readout, num_classes,
-                                  attention_options(num_heads, attention_dropout))
+                                  attention_options(num_heads, attention_dropout),
+                                  output_layer=output_layer, output_options={"num_heads": 1})

@@ -16,14 +16,14 @@ from zoo.models.graph.layers.gatv2_conv import GATv2Conv
     toy=gat.TOY, search_space=gat.search_space,
 )
 def gatv2(num_features=16, hidden_units=(8, 8), num_heads=4, activation="elu", dropout=0.0,
-          attention_dropout=0.0, readout=None, num_classes=2):
+          attention_dropout=0.0, readout=None, num_classes=2, output_layer="dense"):
     """GATv2 node classifier (``readout=None``) or graph classifier.
 
     Each graph layer is a ``GATv2Conv``.
 
     Args:
         num_features, hidden_units, num_heads, activation, dropout,
-            attention_dropout, readout, num_classes: as for ``gat``.
+            attention_dropout, readout, num_classes, output_layer: as for ``gat``.
 
     >>> import zoo
     >>> zoo.build("gatv2_graph_classifier", num_features=3, num_heads=2).get_layer(
@@ -32,4 +32,5 @@ def gatv2(num_features=16, hidden_units=(8, 8), num_heads=4, activation="elu", d
     """
     return build_graph_classifier(GATv2Conv, "gatv2", num_features, hidden_units, activation,
                                   dropout, False, readout, num_classes,
-                                  gat.attention_options(num_heads, attention_dropout))
+                                  gat.attention_options(num_heads, attention_dropout),
+                                  output_layer=output_layer, output_options={"num_heads": 1})

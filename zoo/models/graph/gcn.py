@@ -15,15 +15,16 @@ from zoo.models.graph.layers import GCNConv
     bench={"num_features": 32, "hidden_units": (32, 32), "num_classes": 4, "dropout": 0.0},
 )
 def gcn(num_features=16, hidden_units=(32, 32), activation="relu", dropout=0.0,
-        use_edge_weight=False, readout=None, num_classes=2):
+        use_edge_weight=False, readout=None, num_classes=2, output_layer="dense"):
     """GCN node classifier (``readout=None``) or graph classifier.
 
     Each graph layer is a ``GCNConv``.
 
     Args:
         num_features, hidden_units, activation, dropout, use_edge_weight,
-            readout, num_classes: as for every graph classifier (see
-            ``zoo.models.graph.common``).
+            readout, num_classes, output_layer: as for every graph classifier (see
+            ``zoo.models.graph.common``); ``output_layer="graph"`` with
+            ``hidden_units=(16,)`` is Kipf & Welling's two-layer GCN.
 
     >>> import zoo
     >>> zoo.build("gcn", num_features=34, num_classes=2).output_shape
@@ -32,4 +33,5 @@ def gcn(num_features=16, hidden_units=(32, 32), activation="relu", dropout=0.0,
     (None, None, 2)
     """
     return build_graph_classifier(GCNConv, "gcn", num_features, hidden_units, activation,
-                                  dropout, use_edge_weight, readout, num_classes)
+                                  dropout, use_edge_weight, readout, num_classes,
+                                  output_layer=output_layer)

@@ -14,7 +14,7 @@ from zoo.models.graph.layers import SAGEConv
              "NeurIPS 2017.",
 )
 def graphsage(num_features=16, hidden_units=(32, 32), activation="relu", dropout=0.0,
-              use_edge_weight=False, readout=None, num_classes=2):
+              use_edge_weight=False, readout=None, num_classes=2, output_layer="dense"):
     """GraphSAGE (mean aggregator) node classifier (``readout=None``) or graph classifier.
 
     Each graph layer is a ``SAGEConv``; with ``use_edge_weight`` its
@@ -22,7 +22,7 @@ def graphsage(num_features=16, hidden_units=(32, 32), activation="relu", dropout
 
     Args:
         num_features, hidden_units, activation, dropout, use_edge_weight, readout,
-            num_classes: see ``zoo.models.graph.common``.
+            num_classes, output_layer: see ``zoo.models.graph.common``.
 
     >>> import zoo
     >>> model = zoo.build("graphsage", num_features=34, hidden_units=(8,))
@@ -30,4 +30,5 @@ def graphsage(num_features=16, hidden_units=(32, 32), activation="relu", dropout
     ['graphsage_0']
     """
     return build_graph_classifier(SAGEConv, "graphsage", num_features, hidden_units,
-                                  activation, dropout, use_edge_weight, readout, num_classes)
+                                  activation, dropout, use_edge_weight, readout, num_classes,
+                                  output_layer=output_layer)
