@@ -72,6 +72,8 @@ def train_once(row, data_root, seed, verbose=0):
     if "learning_rate" in row:
         params["learning_rate"] = row["learning_rate"]
     model = data.build(row["model"], **params)
+    if row.get("l2"):
+        regularize(model, row["l2"]["value"], row["l2"].get("layers", ["*"]))
     if row.get("weight_decay"):
         # Before the optimizer is built: Adam's decoupled weight decay.
         model.optimizer.weight_decay = float(row["weight_decay"])
@@ -86,6 +88,23 @@ def train_once(row, data_root, seed, verbose=0):
     scores = data.evaluate(model)
     return scores, int(model.count_params()), len(history.history["loss"]), seconds, model, \
         data
+
+
+def regularize(model, value, patterns):
+    """An L2 penalty ``value * sum(w ** 2)`` on every weight but the biases of the layers
+    whose names match ``patterns`` (as the GCN and GAT papers regularise), added to the
+    training loss through Keras' variable regularizers."""
+    import keras
+
+    penalty = keras.regularizers.L2(float(value))
+    chosen = [layer for layer in model.layers
+              if any(fnmatch.fnmatch(layer.name, pattern) for pattern in patterns)]
+    if not chosen:
+        raise ValueError(f"No layer matches {patterns}. Received: l2 layers={patterns}")
+    for layer in chosen:
+        for variable in layer.trainable_weights:
+            if not variable.path.endswith("bias"):
+                variable.regularizer = penalty
 
 
 def pca_baseline(data, code_size):

@@ -3,6 +3,7 @@ write themselves, the real datasets of ``../shared/data`` where they are present
 the errors (one line naming the file and line, status 2, no run directory left)."""
 
 import gzip
+import os
 import json
 import struct
 
@@ -302,3 +303,26 @@ def test_compare_and_tune_read_the_same_file(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["tune", "gcn", "--task", "node_classification", "--toy"]) == 2
     assert "two data sources" in capsys.readouterr().err
+
+
+class _Planted:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_planetoid_pickle_that_would_run_code_is_refused_by_the_command(tmp_path, capsys):
+    import pickle
+
+    folder = tmp_path / "planetoid"
+    folder.mkdir()
+    marker = tmp_path / "ran"
+    (folder / "ind.cora.x").write_bytes(pickle.dumps(_Planted(marker), protocol=2))
+    status = cli.main(["run", "node_classification", "--data", str(folder), "--dataset", "cora",
+                       "--out", str(tmp_path / "run"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1
+    assert "ind.cora.x" in err[0] and "refuses to unpickle" in err[0] and "system" in err[0]
+    assert not marker.exists() and not (tmp_path / "run").exists()
