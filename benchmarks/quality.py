@@ -30,6 +30,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "benchmarks" / "recipes.json"
 RESULTS = ROOT / "results"
 DEFAULT_DATA_ROOT = ROOT.parent / "shared" / "data"
+#: The "backend" of a baseline line (no Keras model trained).
+BASELINE_BACKENDS = ("scikit-learn", "numpy")
 COLUMNS = ("model", "backend", "metric", "value", "std", "params", "epochs", "train_seconds",
            "seeds", "recipe")
 
@@ -140,6 +142,9 @@ def run_row(row, data_root, out=RESULTS, verbose=0, log=print):
         code = int(model.zoo_config["code_size"])
         results.append(_line(row, f"pca ({code} components)", "scikit-learn",
                              [pca_baseline(data, code)], None, [0], [0.0]))
+    elif row.get("baseline") == "noisy_input":  # the denoising task's do-nothing score
+        results.append(_line(row, "noisy input (no model)", "numpy",
+                             [float(scores["noisy_input_mse"])], None, [0], [0.0]))
     if row.get("samples"):
         _samples(model, data, out / f"{row['dataset']}_{row['model']}_samples.png")
     write_lines(out / f"{row['dataset']}.csv", results)
@@ -205,7 +210,7 @@ def summary(recipes, out=RESULTS):
             anchor = (by_id.get(line["recipe"]) or {}).get("anchor")
             published = (f"{anchor['value']}" + (f" ± {anchor['std']}" if anchor.get("std")
                                                  else "") + f" ({anchor['source']})"
-                         if anchor and line["backend"] != "scikit-learn" else "")
+                         if anchor and line["backend"] not in BASELINE_BACKENDS else "")
             parts.append(f"| {line['recipe']} | {line['model']} | {line['backend']} | "
                          f"{line['metric']} | {line['value']} | {line['std']} | "
                          f"{line['seeds']} | {line['epochs']} | {line['params']} | "
