@@ -166,7 +166,7 @@ def _samples(model, data, path):
 def _line(row, model, backend, values, params, epochs, seconds):
     return {"model": model, "backend": backend, "metric": row["metric"],
             "value": round(statistics.fmean(values), 4),
-            "std": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
+            "std": round(statistics.stdev(values), 4) if len(values) > 1 else "",
             "params": params if params is not None else "",
             "epochs": round(statistics.fmean(epochs), 1),
             "train_seconds": round(statistics.fmean(seconds), 1), "seeds": len(values),
@@ -212,9 +212,12 @@ def summary(recipes, out=RESULTS):
                                                  else "") + f" ({anchor['source']})"
                          if anchor and line["backend"] not in BASELINE_BACKENDS else "")
             parts.append(f"| {line['recipe']} | {line['model']} | {line['backend']} | "
-                         f"{line['metric']} | {line['value']} | {line['std']} | "
+                         f"{line['metric']} | {line['value']} | {line['std'] or '–'} | "
                          f"{line['seeds']} | {line['epochs']} | {line['params']} | "
                          f"{line['train_seconds']} | {published} |")
+        notes = sorted({line["recipe"] for line in lines
+                        if (by_id.get(line["recipe"]) or {}).get("note")})
+        parts += [""] + [f"- **{name}**: {by_id[name]['note']}" for name in notes]
         parts.append("")
     pictures = sorted(out.glob("*.png"))
     if pictures:
