@@ -126,7 +126,7 @@ def test_load_task_data_gives_pipelines_build_arguments_and_a_scorer():
                                      "learning_rate": 2e-3}),
     ("generation", "vae", {"hidden_units": (128,), "code_size": 8, "learning_rate": 2e-3}),
     ("reconstruction", "lstm_autoencoder", {"units": 64, "code_size": 16,
-                                            "learning_rate": 2e-3}),
+                                            "learning_rate": 5e-3}),
     ("node_classification", "gcn", {"hidden_units": (16, 16), "learning_rate": 1e-2}),
 ])
 def test_task_sizes_are_the_registry_small_size_plus_the_task_meaning(task, model, expected):
