@@ -146,21 +146,13 @@ def run_row(row, data_root, out=RESULTS, verbose=0, log=print):
         results.append(_line(row, "noisy input (no model)", "numpy",
                              [float(scores["noisy_input_mse"])], None, [0], [0.0]))
     if row.get("samples"):
-        _samples(model, data, out / f"{row['dataset']}_{row['model']}_samples.png")
+        from applications.tasks import images
+
+        path = out / f"{row['dataset']}_{row['model']}_samples.png"
+        path.unlink(missing_ok=True)  # a new measurement replaces the old picture
+        images.samples_plot(model, data, path, seed=0)
     write_lines(out / f"{row['dataset']}.csv", results)
     return results
-
-
-def _samples(model, data, path):
-    import zoo
-    from applications import plots
-
-    samples = zoo.sample(model, 30, seed=0)
-    shape = data.extras["shape"]
-    rows = [(None if i else "samples from N(0, I)",
-             samples[i * 10:(i + 1) * 10].reshape((-1,) + tuple(shape))) for i in range(3)]
-    path.unlink(missing_ok=True)  # a new measurement replaces the old picture
-    plots.image_grid(rows, path)
 
 
 def _line(row, model, backend, values, params, epochs, seconds):

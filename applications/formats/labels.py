@@ -22,7 +22,7 @@ from applications.formats.errors import format_error
 from applications.formats.text import Records
 from zoo.untrusted import quoted
 
-__all__ = ["Records", "index_labels", "split_records"]
+__all__ = ["Records", "index_labels", "label_order", "split_records"]
 
 _INTEGER = re.compile(r"[+-]?\d+")
 
@@ -32,6 +32,16 @@ def _label_key(label):
     if _INTEGER.fullmatch(text.strip()):
         return (0, int(text), text)
     return (1, 0, text)
+
+
+def label_order(labels):
+    """The distinct ``labels`` in class-id order: labels that look like integers first, as
+    numbers (``"2"`` before ``"10"``), then the others as text.
+
+    >>> label_order(["b", "10", "2", "a", "2"])
+    ['2', '10', 'a', 'b']
+    """
+    return sorted(set(labels), key=_label_key)
 
 
 def _per_token(records):
@@ -78,7 +88,7 @@ def index_labels(train, others=()):
         ValueError: records without labels.
     """
     _check_labelled(train)
-    vocabulary = sorted(set(_flat(train)), key=_label_key)
+    vocabulary = label_order(_flat(train))
     if len(vocabulary) < 2:
         only = vocabulary[0] if vocabulary else ""
         raise format_error(train.path, f"needs at least two classes to train on, but every "

@@ -108,6 +108,7 @@ def _file_graph(request):
         info = {"format": "planetoid", "split": "public Planetoid split"}
         return ({"node_features": features.astype("float32"), "edge_index": graph.edge_index},
                 labels, splits, info, CITATION_PARAMS)
+    from applications.formats.labels import label_order
     from applications.formats.tables import read_graph_tables
 
     path = pathlib.Path(folder)
@@ -118,9 +119,7 @@ def _file_graph(request):
                            "Planetoid files with --dataset cora|citeseer|pubmed",
                            received="data=" + str(folder))
     table = read_graph_tables(nodes, edges, label_column=request.options["label_column"])
-    labelled = [label for label in table.labels if label != ""]
-    classes = sorted(set(labelled), key=lambda v: (not v.lstrip("-").isdigit(),
-                                                   int(v) if v.lstrip("-").isdigit() else 0, v))
+    classes = label_order(label for label in table.labels if label != "")
     if len(classes) < 2:
         raise format_error(nodes, "needs at least two classes among the labelled nodes",
                            field=request.options["label_column"],

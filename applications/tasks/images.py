@@ -211,7 +211,7 @@ def report_reconstructions(model, data, out, seed):
                                                            data.extras["shape"]))],
                               out / "reconstructions.png")]
     if _is_vae(zoo.spec_of(model)):
-        files.append(_samples_plot(model, data, out, seed))
+        files.append(samples_plot(model, data, out / "samples.png", seed))
     return {"plots": files}
 
 
@@ -275,12 +275,13 @@ def load_denoising(request):
 # --- generation --------------------------------------------------------------------------------
 
 
-def _samples_plot(model, data, out, seed):
+def samples_plot(model, data, path, seed):
+    """30 images drawn from a VAE's prior, three rows of ten, written to ``path``."""
     samples = zoo.sample(model, 30, seed=seed)
     shape = data.extras["shape"]
     rows = [(None if i else "samples from N(0, I)", _images(samples[i * 10:(i + 1) * 10], shape))
             for i in range(3)]
-    return plots.image_grid(rows, out / "samples.png")
+    return plots.image_grid(rows, path)
 
 
 def score_generation(model, data):

@@ -43,7 +43,6 @@ def _sentiment_tfds(request):
 
 def _sentiment_file(request):
     """Datasets of (text, class id), the vocabulary budget, the length and the classes."""
-    from applications.formats.labels import index_labels
     from applications.formats.text import read_labelled_text
 
     options = request.options
@@ -55,9 +54,7 @@ def _sentiment_file(request):
     records = user_files.read_splits(request.data, reader, (".csv", ".tsv", ".tab", ".txt"),
                                      request.seed)
     # The classes come from the whole training file, then each split is cut to --limit.
-    classes, *ids = index_labels(records["train"], [records["validation"], records["test"]])
-    ids = dict(zip(("train", "validation", "test"), [ids[0], *ids[1]]))
-    records, ids = user_files.cap_all(records, ids, request.limit)
+    classes, records, ids = user_files.indexed_splits(records, request.limit)
     words = sorted(len(text.split()) for text in records["train"].items)
     length = int(min(MAX_FILE_LENGTH, max(16, words[int(0.95 * (len(words) - 1))])))
     datasets = {key: data_layer.text_dataset(records[key].items, ids[key]) for key in ids}
@@ -151,7 +148,6 @@ def _tagging_generated(request, length):
 
 def _tagging_file(request):
     """Token ids and tag ids (+1) of a user's CoNLL-U or CoNLL-2003 file(s)."""
-    from applications.formats.labels import index_labels
     from applications.formats.text import read_conll2003, read_conllu, sniff_text_format
 
     tag_column = request.options["tag_column"]
@@ -165,10 +161,7 @@ def _tagging_file(request):
     records = user_files.read_splits(request.data, reader,
                                      (".conllu", ".conll", ".txt", ".bio", ".iob", ".tsv"),
                                      request.seed)
-    tags, train_ids, others = index_labels(records["train"],
-                                           [records["validation"], records["test"]])
-    ids = dict(zip(("train", "validation", "test"), [train_ids, *others]))
-    records, ids = user_files.cap_all(records, ids, request.limit)
+    tags, records, ids = user_files.indexed_splits(records, request.limit)
     vocabulary = user_files.TokenVocabulary(records["train"].items)
     longest = max(len(sentence) for split in records.values() for sentence in split.items)
     length = min(longest, MAX_FILE_LENGTH)
@@ -177,7 +170,7 @@ def _tagging_file(request):
         request.batch_size, shuffle=key == "train", seed=request.seed) for key in ids}
     cut = sum(max(0, len(s) - length) for split in records.values() for s in split.items)
     info = {"sequence_length": length, "tags": list(tags), "vocabulary_size": len(vocabulary),
-            "tokens_cut": cut, "format": sniff_text_format(records["train"].path),
+            "tokens_cut": cut, "format": records["train"].format,
             **{f"{key}_sentences": len(records[key].items) for key in ids}}
     return pipelines, vocabulary, tags, length, info
 

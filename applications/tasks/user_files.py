@@ -7,13 +7,14 @@ The readers themselves live in ``applications.formats``.
 """
 
 import collections
+import dataclasses
 import pathlib
 import re
 
 import numpy as np
 
 from applications.formats.errors import format_error
-from applications.formats.labels import split_records
+from applications.formats.labels import index_labels, split_records
 from zoo.untrusted import quoted
 
 SPLITS = ("train", "validation", "test")
@@ -78,19 +79,22 @@ def cap(records, limit):
     """``records`` cut to ``limit`` examples (``None``: all)."""
     if limit is None or len(records.items) <= limit:
         return records
-    import dataclasses
-
     labels = None if records.labels is None else records.labels[:limit]
     return dataclasses.replace(records, items=records.items[:limit], labels=labels,
                                lines=records.lines[:limit])
 
 
-def cap_all(records, ids, limit):
-    """``(records, ids)`` per split, each cut to ``limit`` examples (``None``: all)."""
-    if limit is None:
-        return records, ids
-    return ({key: cap(value, limit) for key, value in records.items()},
-            {key: value[:limit] for key, value in ids.items()})
+def indexed_splits(records, limit):
+    """``(classes, records, ids)``: the label vocabulary of the whole training split
+    (``index_labels``), then every split and its class ids cut to ``limit`` examples
+    (``None``: all)."""
+    classes, train_ids, other_ids = index_labels(
+        records["train"], [records[split] for split in SPLITS[1:]])
+    ids = dict(zip(SPLITS, [train_ids, *other_ids]))
+    if limit is not None:
+        records = {key: cap(value, limit) for key, value in records.items()}
+        ids = {key: value[:limit] for key, value in ids.items()}
+    return classes, records, ids
 
 
 class TokenVocabulary:
