@@ -19,6 +19,11 @@ from zoo.jsonable import to_jsonable
 from zoo.registry import (Capabilities, ModelSpec, build, describe, get_spec, list_models,
                           model_params, register_model, spec_of, unregister_model)
 from zoo.generation import generate, greedy_decode, score
+from zoo.exporting import ExportError, ExportReport, export, export_support
+from zoo.quantize import QuantizeReport, quantize
+from zoo.lora import (LoraReport, enable_lora, load_adapters, lora_report, merge_lora,
+                      save_adapters)
+from zoo.transfer import TransferGraphModel, TransferModel, features, with_head
 from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
 from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
                               to_networkx, unbatch_graphs)
@@ -30,6 +35,9 @@ __all__ = [
     "ZooModel", "build", "describe", "encoder", "generate", "get_spec", "greedy_decode",
     "list_models", "model_params", "register_model", "score", "spec_of", "to_jsonable",
     "unregister_model",
+    "export", "export_support", "ExportError", "ExportReport", "quantize", "QuantizeReport",
+    "enable_lora", "merge_lora", "save_adapters", "load_adapters", "lora_report", "LoraReport",
+    "with_head", "features", "TransferModel", "TransferGraphModel",
     "save", "load", "inspect", "read_card", "format_inspection", "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",

@@ -217,3 +217,46 @@ def resolve_auto_jit_compile(model):
 
 __all__ += ["model_from_config", "compile_from_config", "load_saved_state",
             "resolve_auto_jit_compile"]
+
+
+# ------------------------------------------------------------------ LoRA (zoo.lora)
+
+def lora_base_variable(layer):
+    """The variable LoRA adapts in ``layer`` (the kernel, or an ``Embedding``'s
+    table), not the merged value the public ``kernel`` property returns.
+
+    Private: ``Dense/EinsumDense/BaseConv._kernel``, ``Embedding._embeddings``.
+    """
+    import keras
+
+    if isinstance(layer, keras.layers.Embedding):
+        return layer._embeddings
+    return layer._kernel
+
+
+def disable_lora(layer):
+    """Drop ``layer``'s LoRA weights and make it a plain layer again (the caller
+    has already folded them into the base variable, which becomes trainable).
+
+    Private: deleting the variables attributes runs ``Layer.__delattr__``,
+    which untracks them (``Layer._untrack_variable``), and on torch
+    ``Layer._track_variables`` re-registers the module's parameters (as
+    ``Model._post_quantize`` does after Keras removes variables).
+    """
+    import keras
+
+    if isinstance(layer, keras.layers.Embedding):
+        del layer.lora_embeddings_a
+        del layer.lora_embeddings_b
+    else:
+        del layer.lora_kernel_a
+        del layer.lora_kernel_b
+    layer.lora_enabled = False
+    layer.lora_rank = None
+    layer.lora_alpha = None
+    lora_base_variable(layer).trainable = True
+    if keras.backend.backend() == "torch":
+        layer._track_variables()
+
+
+__all__ += ["lora_base_variable", "disable_lora"]

@@ -69,6 +69,7 @@ import keras
 
 from zoo import budget, files, keras_compat
 from zoo.jsonable import to_jsonable
+from zoo.quantize import CARD_KEY, quantization_record, restore_quantization
 from zoo.untrusted import printable, quoted
 
 CARD_MEMBER = "zoo_card.json"
@@ -109,6 +110,11 @@ KERAS_MODULES = {
     "keras.constraints", "keras.losses", "keras.metrics", "keras.optimizers",
     "keras.optimizers.schedules", "keras.dtype_policies", "keras.models",
 }
+# Quantized layers (``zoo.quantize``) record their quantization config and
+# quantizer; only these plain-data classes of ``keras.quantizers`` are allowed
+# (GPTQ/AWQ configs carry a calibration dataset and tokenizer: refused).
+QUANTIZER_CLASSES = {"Int8QuantizationConfig", "Int4QuantizationConfig",
+                     "Float8QuantizationConfig", "AbsMaxQuantizer"}
 # Plain Keras models (not zoo-built) record their private module.
 KERAS_MODEL_CLASSES = keras_compat.KERAS_MODEL_CLASSES
 BACKEND_OPTIMIZER_MODULE = re.compile(keras_compat.BACKEND_OPTIMIZER_MODULE_PATTERN)
@@ -239,6 +245,9 @@ def model_card(model, metadata=None):
         "backend": keras.backend.backend(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    record = quantization_record(model) if model.built else None
+    if record:  # layers zoo.load must quantize again before loading their weights
+        card[CARD_KEY] = record
     card.update(extra)
     return card
 
@@ -672,6 +681,8 @@ def _check_class(node, trail):
                                f"{quoted(module)}) is not registered by the zoo")
     if (module, class_name) in KERAS_MODEL_CLASSES:
         return
+    if module == "keras.quantizers" and class_name in QUANTIZER_CLASSES:
+        return
     if module in KERAS_MODULES or (isinstance(module, str)
                                    and module.startswith(keras_compat.OPS_MODULE_PREFIX)):
         found = getattr(sys.modules.get(module), class_name, None)
@@ -782,6 +793,7 @@ def _keras_load(path, contents, compile_config, max_parameters):
         if not isinstance(model, keras.Model):
             raise UnsafeModelError(f"config.json describes a "
                                    f"{quoted(type(model).__name__)}, not a model")
+        restore_quantization(model, (contents.card or {}).get(CARD_KEY))
         if compile_config:
             keras_compat.compile_from_config(model, compile_config)
         keras_compat.load_saved_state(model, contents.archive, contents.weights)

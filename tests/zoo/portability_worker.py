@@ -2,11 +2,15 @@
 
     python tests/zoo/portability_worker.py save DIR        # every registered model
     python tests/zoo/portability_worker.py resume DIR      # see test_sharing.py
+    python tests/zoo/portability_worker.py quantized DIR   # see test_quantize.py
 
 ``save`` builds every registered model at toy size (seeded), saves it with
 ``zoo.save`` to ``DIR/<name>.keras`` and writes the example input and the
 model's output on it to ``DIR/<name>.npz`` (``x__*`` and ``y__*`` keys), so
 another backend can load the file and compare.
+
+``quantized`` does what ``save`` does for the models of
+``QUANTIZED_MODELS`` only, each quantized to int8 first (``zoo.quantize``).
 
 ``resume`` loads ``DIR/model.keras``, takes the training steps on the batches
 in ``DIR/batches.npz`` and writes the losses to ``DIR/resumed.json``.
@@ -44,11 +48,19 @@ def unflat(arrays, prefix):
     return {key[len(prefix) + 2:]: arrays[key] for key in arrays if key.startswith(prefix + "__")}
 
 
-def save_all(out):
-    for name in zoo.list_models():
+QUANTIZED_MODELS = ("dense_autoencoder", "transformer_classifier", "gpt_decoder",
+                    "lstm_seq2seq", "vae", "gcn")
+
+
+def save_all(out, names=None, quantize=False):
+    for name in names or zoo.list_models():
         keras.utils.set_random_seed(7)
         spec = zoo.get_spec(name)
         model = zoo.build(name, **spec.toy)
+        if quantize:
+            from zoo.quantize import quantize as quantize_model
+
+            quantize_model(model, "int8")
         x, _ = spec.example_data(model.zoo_config, 3, seed=0)
         y = model(x, training=False)
         zoo.save(model, out / f"{name}.keras")
@@ -67,4 +79,5 @@ def resume(out):
 
 if __name__ == "__main__":
     command, directory = sys.argv[1], pathlib.Path(sys.argv[2])
-    {"save": save_all, "resume": resume}[command](directory)
+    {"save": save_all, "resume": resume,
+     "quantized": lambda out: save_all(out, QUANTIZED_MODELS, quantize=True)}[command](directory)

@@ -51,7 +51,17 @@ class PositionEmbedding(keras.layers.Layer):
     def call(self, x):
         length = ops.shape(x)[1]
         self._check_length(length, ops.shape(x))
-        positions = ops.cast(self.embeddings[:length], x.dtype)
+        if isinstance(length, int):
+            positions = self.embeddings[:length]
+        else:
+            # A symbolic length (exports): gather rows 0 .. length-1, as a slice
+            # ``[:length]`` would be ``min(max_length, length)`` long and not
+            # broadcast against ``x``. The row ids come from a cumulative sum,
+            # not ``ops.arange(length)``, whose symbolic stop jax2onnx cannot
+            # size. Same values as the slice (contract: length <= max_length).
+            rows = ops.cumsum(ops.ones_like(x[0, :, 0], dtype="int32")) - 1
+            positions = ops.take(self.embeddings, rows, axis=0)
+        positions = ops.cast(positions, x.dtype)
         return x + ops.expand_dims(positions, 0)
 
     def at(self, x, positions):

@@ -122,17 +122,24 @@ def check_graph_batch(batch, required=("node_features", "edge_index"), num_featu
     return fields
 
 
+def _known(*sizes):
+    """Whether every size is a plain int: ``None`` and symbolic sizes (JAX and
+    torch exports give each input's unknown axes their own symbols) are not
+    compared."""
+    return all(isinstance(size, (int, np.integer)) for size in sizes)
+
+
 def _check_sizes(fields):
     nodes = fields["node_features"].shape
     for name, other, other_axis, noun in (("edge_weight", "edge_index", 2, "edge"),
                                           ("graph_ids", "node_features", 1, "node")):
         if name in fields:
             size, expected = fields[name].shape[1], fields[other].shape[other_axis]
-            if None not in (size, expected) and size != expected:
+            if _known(size, expected) and size != expected:
                 raise ValueError(f"`{name}` must have one entry per {noun} ({expected}). "
                                  f"Received: {name}.shape={_shape(fields[name])}")
     for name, value in fields.items():
-        if None not in (value.shape[0], nodes[0]) and value.shape[0] != nodes[0]:
+        if _known(value.shape[0], nodes[0]) and value.shape[0] != nodes[0]:
             raise ValueError(f"Every field needs the same leading batch axis as node_features "
                              f"({nodes[0]}). Received: {name}.shape={_shape(value)}")
 

@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from zoo import validation
+from zoo.models.graph.layers.message_passing import row_ids
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -64,8 +65,8 @@ class MergeIndex(keras.layers.Layer):
     def call(self, inputs):
         index, reference = inputs
         index = ops.cast(index, "int32")
-        batch = ops.shape(index)[0]
-        offsets = ops.arange(batch, dtype="int32") * ops.cast(ops.shape(reference)[1], "int32")
+        # row_ids(index), not arange(batch): the batch may be symbolic (export).
+        offsets = row_ids(index) * ops.cast(ops.shape(reference)[1], "int32")
         if self.pairs:
             index = ops.transpose(index + offsets[:, None, None], (1, 0, 2))
             return ops.reshape(index, (2, -1))

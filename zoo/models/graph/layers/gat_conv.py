@@ -4,8 +4,9 @@ import keras
 from keras import ops
 
 from zoo import validation
-from zoo.models.graph.layers.message_passing import (MessagePassing, add_remaining_self_loops,
-                                                     num_rows, segment_softmax)
+from zoo.models.graph.layers.message_passing import (LOWEST, MessagePassing, gather_rows,
+                                                     add_remaining_self_loops, num_rows,
+                                                     segment_softmax)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -72,8 +73,8 @@ class GATConv(MessagePassing):
         """Unnormalised scores ``[E, num_heads]``: ``LeakyReLU(a_s . z_j + a_t . z_i)``."""
         score_source = ops.sum(z * self.attention_source, axis=-1)  # [N, H]
         score_target = ops.sum(z * self.attention_target, axis=-1)
-        return ops.leaky_relu(ops.take(score_source, source, axis=0)
-                              + ops.take(score_target, target, axis=0),
+        return ops.leaky_relu(gather_rows(score_source, source)
+                              + gather_rows(score_target, target),
                               negative_slope=self.negative_slope)
 
     def call(self, inputs, training=False):
@@ -88,7 +89,7 @@ class GATConv(MessagePassing):
         scores = self.attention_scores(x, z, source, target)
         if self.add_self_loops:  # the replaced self-loops get no attention
             scores = ops.where(ops.expand_dims(counted > 0, -1), scores,
-                               ops.cast(float("-inf"), scores.dtype))
+                               ops.cast(LOWEST, scores.dtype))
         alpha = segment_softmax(scores, target, n)
         if training and self.attention_dropout > 0:
             alpha = keras.random.dropout(alpha, self.attention_dropout,

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo.models.graph.layers.gat_conv import GATConv
+from zoo.models.graph.layers.message_passing import gather_rows
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -42,6 +43,6 @@ class GATv2Conv(GATConv):
     def attention_scores(self, x, z, source, target):
         """``a . LeakyReLU(z_j + W_t x_i)`` per edge and head: ``[E, num_heads]``."""
         z_target = self.heads(x, self.kernel_target)
-        hidden = ops.leaky_relu(ops.take(z, source, axis=0) + ops.take(z_target, target, axis=0),
+        hidden = ops.leaky_relu(gather_rows(z, source) + gather_rows(z_target, target),
                                 negative_slope=self.negative_slope)
         return ops.sum(hidden * self.attention, axis=-1)

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo.models.graph.layers.message_passing import (MessagePassing, add_remaining_self_loops,
+                                                     gather_rows,
                                                      num_rows)
 
 
@@ -43,7 +44,7 @@ class GCNConv(MessagePassing):
         source, target, weight = add_remaining_self_loops(source, target, weight, n)
         degree = ops.segment_sum(weight, target, num_segments=n)
         inv_sqrt = ops.where(degree > 0, ops.rsqrt(ops.maximum(degree, 1e-12)), 0.0)
-        coefficient = ops.take(inv_sqrt, source) * weight * ops.take(inv_sqrt, target)
+        coefficient = gather_rows(inv_sqrt, source) * weight * gather_rows(inv_sqrt, target)
         return self.propagate(xw, source, target, coefficient, training=training)
 
     def update(self, aggregated, states, training=False):

@@ -18,17 +18,50 @@ number of segments comes from a static shape (the node count), so models
 compile under JAX.
 """
 
+import math
+
 import keras
 from keras import ops
 
 from zoo import validation
 
 AGGREGATIONS = ("sum", "mean", "max")
+# The "no value" of a masked maximum: float32's lowest finite value, not
+# ``-inf``. tf2onnx's ``Where`` turns an unselected ``-inf`` into NaN, and
+# ONNX's segment maximum of an empty segment is ``-inf`` (TensorFlow's is this
+# value), so maxima that a ``where`` drops are clipped to it first. In
+# float16 it rounds to ``-inf``, as before.
+LOWEST = -3.4028235e38
 
 
 def num_rows(x):
     """Static row count where known (JAX, torch, shaped TF), else a tensor."""
     return ops.shape(x)[0]
+
+
+def row_ids(x):
+    """``[0, 1, ..., n - 1]`` int32 for the ``n`` rows of ``x`` (``n`` may be 0).
+
+    A cumulative sum, not ``ops.arange(n)``: with a symbolic ``n`` (JAX's
+    ONNX export) jax2onnx cannot size an ``arange`` (Keras' ``jnp.arange(n,
+    None)`` even fails there), while this keeps the exact symbolic length.
+    """
+    ones = ops.sum(ops.zeros_like(x, dtype="int32"), axis=tuple(range(1, len(x.shape)))) + 1
+    return ops.cumsum(ones) - 1
+
+
+def gather_rows(table, indices):
+    """``ops.take(table, indices, axis=0)`` for a ``table`` of any rank, done as a
+    lookup in a 2-D table. Keras' torch ``take`` flattens the indices of any
+    other table with ``aten::ravel``, which OpenVINO's torch frontend cannot
+    convert and torch's ONNX exporter turns into an invalid ``Squeeze``; the
+    values are the same."""
+    if len(table.shape) == 2:
+        return ops.take(table, indices, axis=0)
+    trailing = tuple(table.shape[1:])
+    flat = ops.reshape(table, (-1, int(math.prod(trailing)) if trailing else 1))
+    rows = ops.take(flat, indices, axis=0)
+    return ops.reshape(rows, (-1,) + trailing)
 
 
 def scale(values, weights):
@@ -54,7 +87,7 @@ def segment_reduce(values, segment_ids, num_segments, mode="sum", weights=None):
     count = ops.reshape(count, (-1,) + (1,) * (len(values.shape) - 1))
     if mode == "max":
         pooled = ops.segment_max(values, segment_ids, num_segments=num_segments)
-        return ops.where(count > 0, pooled, 0.0)
+        return ops.where(count > 0, ops.maximum(pooled, LOWEST), 0.0)
     total = ops.segment_sum(values, segment_ids, num_segments=num_segments)
     return ops.where(count > 0, total / ops.where(count > 0, count, 1.0), 0.0)
 
@@ -67,9 +100,9 @@ def segment_softmax(scores, segment_ids, num_segments):
     """
     scores = ops.convert_to_tensor(scores)
     peak = ops.stop_gradient(ops.segment_max(scores, segment_ids, num_segments=num_segments))
-    scores = ops.exp(scores - ops.take(peak, segment_ids, axis=0))
+    scores = ops.exp(scores - gather_rows(peak, segment_ids))
     total = ops.segment_sum(scores, segment_ids, num_segments=num_segments)
-    return scores / ops.take(total, segment_ids, axis=0)
+    return scores / gather_rows(total, segment_ids)
 
 
 def add_remaining_self_loops(source, target, edge_weight, num_nodes, fill_value=1.0):
@@ -101,10 +134,10 @@ def add_remaining_self_loops(source, target, edge_weight, num_nodes, fill_value=
     is_loop = ops.equal(source, target)
     loops = ops.segment_sum(ops.cast(is_loop, edge_weight.dtype), source,
                             num_segments=num_nodes)
-    existing = ops.segment_max(ops.where(is_loop, edge_weight, float("-inf")), source,
-                               num_segments=num_nodes)
+    existing = ops.maximum(ops.segment_max(ops.where(is_loop, edge_weight, LOWEST), source,
+                                           num_segments=num_nodes), LOWEST)
     loop_weight = ops.where(loops > 0, existing, ops.cast(fill_value, edge_weight.dtype))
-    nodes = ops.arange(num_nodes, dtype="int32")
+    nodes = row_ids(loops)  # ``num_nodes`` rows
     return (ops.concatenate([source, nodes]), ops.concatenate([target, nodes]),
             ops.concatenate([ops.where(is_loop, ops.zeros_like(edge_weight), edge_weight),
                              loop_weight]))
@@ -179,7 +212,7 @@ class MessagePassing(keras.layers.Layer):
 
     def message(self, states, source, target, edge_weight, training=False):
         """One message per edge, ``[E, ...]``: the source state times the edge weight."""
-        messages = ops.take(states, source, axis=0)
+        messages = gather_rows(states, source)
         return messages if edge_weight is None else scale(messages, edge_weight)
 
     def aggregate(self, messages, target, num_nodes, edge_weight):

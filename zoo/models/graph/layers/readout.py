@@ -3,7 +3,7 @@
 import keras
 
 from zoo import validation
-from zoo.models.graph.layers.message_passing import num_rows, segment_reduce
+from zoo.models.graph.layers.message_passing import num_rows, row_ids, segment_reduce
 
 READOUTS = ("mean", "sum", "max")
 
@@ -35,6 +35,12 @@ class GraphReadout(keras.layers.Layer):
     def call(self, inputs):
         x, graph_ids, per_graph = inputs
         graph_ids = keras.ops.cast(graph_ids, "int32")
+        # One id per row of ``x`` by construction (the same values): exports
+        # give each input its own symbolic length, and JAX's segment ops
+        # must see that ``graph_ids`` and ``x`` have equally many rows. (A
+        # 2-D table: Keras' torch ``take`` of a 1-D one emits ``aten::ravel``,
+        # which OpenVINO cannot convert.)
+        graph_ids = keras.ops.take(graph_ids[:, None], row_ids(x), axis=0)[:, 0]
         return segment_reduce(x, graph_ids, num_rows(per_graph), self.mode)
 
     def compute_output_shape(self, input_shape):
