@@ -6,9 +6,11 @@
     zoo run TASK [--model NAME] [--dataset NAME] [--epochs N] [--backend B] [--out DIR]
                  [--limit N] [--batch-size N] [--data-dir DIR] [--no-download]
                  [--set KEY=VALUE ...] [--seed S] [--quiet]
+                 [--from FILE.keras [--lora RANK]] [--quantize int8]
     zoo tune MODEL [--task T | --data FILE.npz | --toy] [--algorithm A] [--max-trials N] ...
     zoo compare MODEL [MODEL ...] --task TASK [--epochs N] [--budget-seconds S] ...
     zoo inspect FILE [--sha256 HEX] [--json]
+    zoo export FILE.keras --format F --out PATH [--check] [--overwrite] [--sha256 HEX]
 
 Start-up. Keras reads its backend once, at import, so ``--backend`` is
 applied before anything imports Keras (importing ``zoo`` does); nothing at
@@ -54,6 +56,8 @@ EXTRA_MODULES = {
 #: command -> the extras it needs.
 EXTRAS = {"run": ("applications",), "tasks": ("applications",), "compare": ("applications",),
           "tune": ("tuner",)}
+#: ``zoo export --format`` values (``zoo.exporting.FORMATS``; checked before Keras starts).
+FORMATS = ("onnx", "tf_saved_model", "litert", "torch", "openvino")
 #: Set to 1 to get the full traceback of a failure (and TensorFlow's start-up lines).
 TRACEBACK_ENV = "ZOO_TRACEBACK"
 #: Set before anything imports TensorFlow (a user's own value wins): no INFO,
@@ -121,6 +125,12 @@ def _parser(backends):
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      dest="overrides", help="model parameter, e.g. --set code_size=8 "
                                             "(repeatable; values are Python literals)")
+    run.add_argument("--from", dest="from_file", metavar="FILE.keras",
+                     help="fine-tune this shared model (zoo.load's checks) instead of --model")
+    run.add_argument("--lora", type=int, metavar="RANK",
+                     help="with --from: train rank-RANK LoRA adapters only (zoo.enable_lora)")
+    run.add_argument("--quantize", metavar="MODE", help="after training: quantize (int8, int4), "
+                     "score again and write model.MODE.keras")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.add_argument("--backend", choices=backends, dest="run_backend",
                      help="Keras backend for this run")
@@ -143,7 +153,19 @@ def _parser(backends):
     inspect.add_argument("file")
     inspect.add_argument("--sha256", help="expected SHA-256 (default: FILE.sha256 if present)")
     inspect.add_argument("--json", action="store_true", help="print the report as JSON")
-    for sub in (tune, versus, inspect):
+    export = commands.add_parser(
+        "export", help="export a .keras file for serving (onnx, tf_saved_model, litert, torch, "
+                       "openvino) and check the artefact against Keras")
+    export.add_argument("file", help="a .keras file (loaded with zoo.load's checks)")
+    export.add_argument("--format", required=True, help="onnx, tf_saved_model, litert, torch "
+                                                        "or openvino")
+    export.add_argument("--out", required=True, help="the artefact's path (.onnx, a folder, "
+                                                     ".tflite, .pt2, .xml)")
+    export.add_argument("--check", action="store_true", help="fail, writing nothing, when the "
+                        "artefact differs from Keras by more than the format's tolerance")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    export.add_argument("--sha256", help="expected SHA-256 of FILE (default: FILE.sha256)")
+    for sub in (tune, versus, inspect, export):
         sub.add_argument("--backend", choices=backends, dest="run_backend",
                          help="Keras backend for this command")
     return parser
@@ -321,6 +343,10 @@ def check_input_file(path, option, signatures=(), kind=""):
 
 def _check_input_paths(args):
     """The files a command reads, checked at the command line's edge before Keras starts."""
+    if args.command == "export":
+        if args.format not in FORMATS:
+            raise ValueError(f"--format must be one of {', '.join(FORMATS)}. "
+                             f"Received: --format {terminal_safe(repr(args.format))}")
     if args.command == "tune" and getattr(args, "data", None) and not getattr(args, "task",
                                                                                 None):
         # numpy.savez writes a zip archive; an empty one starts with the end record.
@@ -554,6 +580,12 @@ def _dispatch(args):
         print(json.dumps(report, indent=2, ensure_ascii=True) if args.json
               else terminal_safe(zoo.format_inspection(report), keep="\n"))
         return 0 if report["verdict"] == "safe to load" else 3
+    if args.command == "export":
+        model = zoo.load(args.file, sha256=args.sha256, compile=False)
+        report = zoo.export(model, args.out, format=args.format, check=args.check,
+                            overwrite=args.overwrite)
+        print(terminal_safe(str(report)))
+        return 0
     # The commands below import TensorFlow (applications) or keras-tuner (tuner):
     # only when they run, so `zoo list` works with the base install.
     if args.command == "tune":
@@ -585,12 +617,24 @@ def _dispatch(args):
                            batch_size=args.batch_size, data_dir=args.data_dir,
                            download=args.download, verbose=0 if args.quiet else "auto",
                            data=args.data, data_options=data_options(args),
+                           from_file=args.from_file, lora=args.lora, quantize=args.quantize,
                            **parse_overrides(args.overrides))
         print(f"{metrics['task']}: {metrics['model']} on {metrics['dataset']['dataset']} "
               f"({metrics['backend']}, {metrics['epochs']} epochs, "
               f"{metrics['wall_seconds']} s): test {metrics['metric']} = "
               f"{metrics[metrics['metric']]:.4g}")
         print(json.dumps(metrics["test"], indent=2, sort_keys=True))
+        if "lora" in metrics:
+            lora = metrics["lora"]
+            print(f"LoRA rank {lora['rank']}: {lora['trainable_params']} of "
+                  f"{lora['total_params']} parameters trained "
+                  f"({lora['trainable_fraction']:.1%}); adapters: {lora['adapters_file']} "
+                  f"({lora['adapters_bytes']} bytes)")
+        if "quantized" in metrics:
+            q = metrics["quantized"]
+            print(f"{q['mode']}: test {q['metric']} {q['before']:.4g} -> {q['after']:.4g}; "
+                  f"file {q['file_bytes_before']} -> {q['file_bytes_after']} bytes "
+                  f"({q['file']})")
         files = ", ".join(["metrics.json", metrics["model_file"], *metrics["plots"]])
         print(f"run directory: {terminal_safe(metrics['out'])} ({files})")
         return 0

@@ -144,6 +144,20 @@ def text_vectorizer(texts, max_tokens, sequence_length=None, split="whitespace",
     return layer
 
 
+def fixed_vectorizer(vocabulary, sequence_length=None, split="whitespace",
+                     standardize="lower_and_strip_punctuation"):
+    """A ``TextVectorization`` over a given vocabulary (``get_vocabulary()``'s list:
+    padding and out-of-vocabulary first), as ``text_vectorizer`` makes them."""
+    import keras
+
+    words = [str(word) for word in vocabulary]
+    if words[:2] == ["", "[UNK]"]:
+        words = words[2:]
+    return keras.layers.TextVectorization(
+        vocabulary=words, output_sequence_length=sequence_length, split=split,
+        standardize=standardize, output_mode="int")
+
+
 def vectorize_dataset(dataset, vectorizer, batch_size, shuffle=False, seed=0, size=None,
                       label_fn=None):
     """Map ``(text, label)`` pairs through ``vectorizer``; batched and prefetched."""

@@ -303,6 +303,31 @@ _NEUTRAL = ("i saw it on a sunday", "we watched it at home", "it runs two hours"
             "my friend picked it", "it came out last year", "there is a dog in it")
 
 
+_PRODUCT_SUBJECTS = ("the battery", "the screen", "the price", "the delivery", "the case",
+                     "the camera", "the sound", "the keyboard", "the charger", "the app",
+                     "the box", "the manual", "support")
+_PRODUCT_NEUTRAL = ("i bought it in may", "it came in blue", "we use it at work",
+                    "my sister has one too", "it replaced my old one")
+
+
+def synthetic_product_reviews(n, seed):
+    """Generated one-line product reviews: another domain and another rule.
+
+    The clauses are built like ``synthetic_reviews``' (the same opinion words
+    and negations) about products instead of films, and the label is the
+    polarity of the last clause, the verdict a buyer ends on ("the screen was
+    great but the battery was awful" is negative), not the majority. A model
+    trained on the movie reviews must adapt to both the words and the rule:
+    the fine-tuning task of ``zoo run sentiment --from FILE --lora R``.
+
+    Returns:
+        ``(texts, labels)``: a list of strings and an int32 array ``[n]``.
+    """
+    return _reviews(n, seed, _PRODUCT_SUBJECTS, ([1, 2, 3], [0.3, 0.4, 0.3]),
+                    ("and", "but", "then"), _PRODUCT_NEUTRAL,
+                    label=lambda polarities: polarities[-1])
+
+
 def synthetic_reviews(n, seed):
     """Generated one-line movie reviews labelled 1 (positive) or 0 (negative).
 
@@ -315,25 +340,33 @@ def synthetic_reviews(n, seed):
     Returns:
         ``(texts, labels)``: a list of strings and an int32 array ``[n]``.
     """
+    return _reviews(n, seed, _SUBJECTS, ([1, 3], [0.5, 0.5]),
+                    ("and", "but", "while", "although"), _NEUTRAL,
+                    label=lambda polarities: int(2 * sum(polarities) > len(polarities)))
+
+
+def _reviews(n, seed, subjects, clause_counts, joiners, neutral, label):
+    """Reviews of ``subjects``: clauses of opinion words (each 1 positive or 0 negative,
+    flipped by a negation), joined by ``joiners``, labelled ``label(polarities)``."""
     rng = np.random.default_rng(seed)
     texts, labels = [], np.zeros(n, "int32")
     for row in range(n):
-        clauses, score = [], 0
-        for _ in range(int(rng.choice([1, 3], p=[0.5, 0.5]))):
+        clauses, polarities = [], []
+        for _ in range(int(rng.choice(clause_counts[0], p=clause_counts[1]))):
             positive = bool(rng.integers(2))
             negated = rng.random() < 0.35
             adjective = rng.choice(_POSITIVE if positive else _NEGATIVE)
             negation = str(rng.choice(["not ", "never "])) if negated else ""
-            clauses.append(f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {negation}"
+            clauses.append(f"{rng.choice(subjects)} {rng.choice(_VERBS)} {negation}"
                            f"{rng.choice(_INTENSIFIERS) if not negated else ''}{adjective}")
-            score += 1 if positive != negated else -1
+            polarities.append(int(positive != negated))
         words = clauses[0]
         for clause in clauses[1:]:
-            words += f" {rng.choice(['and', 'but', 'while', 'although'])} {clause}"
+            words += f" {rng.choice(list(joiners))} {clause}"
         if rng.random() < 0.4:
-            words = f"{rng.choice(_NEUTRAL)} and {words}"
+            words = f"{rng.choice(neutral)} and {words}"
         texts.append(words)
-        labels[row] = int(score > 0)
+        labels[row] = label(polarities)
     return texts, labels
 
 

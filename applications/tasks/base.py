@@ -16,6 +16,7 @@ import time
 from typing import Callable
 
 import zoo
+from applications.tasks import adapting
 from zoo import files
 from zoo import validation as checks
 from zoo.registry import resolve_params
@@ -186,7 +187,7 @@ class Task:
         return DatasetInfo(name, "file", f"the user's data at {printable(data)}", True)
 
     def load(self, model=None, dataset=None, limit=None, seed=0, data_dir=None,
-             batch_size=None, download=True, data=None, data_options=None):
+             batch_size=None, download=True, data=None, data_options=None, vocabulary=None):
         model = model or self.default_model
         spec = self.check_model(model)
         options = self.check_options(limit, batch_size, data_dir, data, data_options)
@@ -195,7 +196,8 @@ class Task:
         request = LoadRequest(task=self, spec=spec, dataset=info, limit=limit, seed=seed,
                               data_dir=data_dir, batch_size=batch_size or self.default_batch_size,
                               download=download, data=None if data is None else str(data),
-                              options={**options, "dataset": dataset})
+                              options={**options, "dataset": dataset},
+                              vocabulary=None if vocabulary is None else list(vocabulary))
         data = self.loader(request)
         data.build_overrides = _accepted(spec, data.build_overrides)
         data.task_params = _accepted(spec, data.task_params)
@@ -221,6 +223,9 @@ class LoadRequest:
     download: bool
     data: str | None = None
     options: dict = dataclasses.field(default_factory=dict)
+    #: The token vocabulary a shared model was trained with (its card's
+    #: ``vocabulary``, for ``--from``): text tasks map words through it.
+    vocabulary: list | None = None
 
     @property
     def offline_hint(self):
@@ -505,7 +510,7 @@ def save_model(model, path, metadata):
 
 def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0, limit=None,
              batch_size=None, data_dir=None, download=True, verbose="auto", data=None,
-             data_options=None, **overrides):
+             data_options=None, from_file=None, lora=None, quantize=None, **overrides):
     """Train ``model`` on a task end to end and write the run directory.
 
     The directory gets ``metrics.json``, ``model.keras`` and PNG plots
@@ -520,6 +525,19 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
     ``load_task_data``; a malformed file fails before anything is written
     and leaves no run directory behind.
 
+    Adapting and shrinking (``adapting``):
+
+    - ``from_file``: fine-tune a shared ``.keras`` file (``zoo.load``'s
+      checks) instead of building ``model``; a text model reads the new data
+      through the vocabulary stored in its card. A different number of
+      classes gets a new head (``zoo.with_head``).
+    - ``lora``: with ``from_file``, train rank-``lora`` adapters only
+      (``zoo.enable_lora``); the run also writes ``adapters.npz``
+      (``zoo.save_adapters``) and ``model.keras`` with them merged.
+    - ``quantize``: after training, quantize (``zoo.quantize``, e.g.
+      ``"int8"``), score again and write ``model.<mode>.keras``;
+      ``metrics["quantized"]`` holds the metric and file size before and after.
+
     Returns:
         The metrics dict (as written, plus ``out``).
 
@@ -532,37 +550,49 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
     # Everything that needs no data is checked first, then the directory is
     # claimed: a second run given the same ``out`` fails here, before any work.
     task = get_task(task_name)
-    model = model or task.default_model
-    task.check_model(model)
+    adapting.check_arguments(model, from_file, lora, quantize, overrides)
+    model = model or (None if from_file else task.default_model)
+    if model:
+        task.check_model(model)
     task.check_options(limit, batch_size, data_dir, data, data_options)
     info = task.check_file_dataset(dataset, data)
     epochs = task.default_epochs if epochs is None else checks.positive_int("epochs", epochs)
-    resolve_params(model, overrides)  # unknown parameters: TypeError listing the accepted
+    if model:
+        resolve_params(model, overrides)  # unknown parameters: TypeError listing the accepted
     created = out is None or not pathlib.Path(out).exists()
-    out = prepare_run_dir(out, task.name, model, details={
+    out = prepare_run_dir(out, task.name, model or "from-file", details={
         "dataset": info.name, "epochs": epochs, "seed": seed, "limit": limit})
     try:
         return _train_into(task, out, model=model, dataset=dataset, epochs=epochs, seed=seed,
                            limit=limit, batch_size=batch_size, data_dir=data_dir,
                            download=download, verbose=verbose, overrides=overrides,
-                           data=data, data_options=data_options)
+                           data=data, data_options=data_options, from_file=from_file,
+                           lora=lora, quantize=quantize)
     except BaseException:
         release_run_dir(out, created)  # only if the run wrote nothing there
         raise
 
 
 def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, data_dir,
-                download, verbose, overrides, data=None, data_options=None):
+                download, verbose, overrides, data=None, data_options=None, from_file=None,
+                lora=None, quantize=None):
     import keras
 
     from applications import plots
 
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
+    shared = adapting.load_shared(task, from_file) if from_file else None
+    if shared:
+        model = shared.name
     data = task.load(model=model, dataset=dataset, limit=limit, seed=seed, data_dir=data_dir,
                      batch_size=batch_size, download=download, data=data,
-                     data_options=data_options)
-    net = data.build(model, **overrides)
+                     data_options=data_options,
+                     vocabulary=shared.vocabulary if shared else None)
+    if shared:
+        net, adapted = adapting.prepare(shared, data, lora)
+    else:
+        net, adapted = data.build(model, **overrides), {}
 
     fit_started = time.perf_counter()
     history = net.fit(data.train, validation_data=data.validation, epochs=epochs,
@@ -595,11 +625,18 @@ def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, d
         "plots": [path.name for path in plot_files],
         "model_file": "model.keras",
     }
-    sha = save_model(net, out / "model.keras", {
-        "task": task.name, "dataset": data.info, "metrics": scores,
-        "hyperparameters": hyperparameters})
+    metrics.update(adapted)
+    if lora:
+        metrics["lora"].update(adapting.save_lora(net, out))
+    card = {"task": task.name, "dataset": data.info, "metrics": scores,
+            "hyperparameters": hyperparameters}
+    if "vocabulary" in data.extras:  # what --from needs to read new text with the same ids
+        card["vocabulary"] = list(data.extras["vocabulary"])
+    sha = save_model(net, out / "model.keras", card)
     if sha:
         metrics["model_sha256"] = sha
+    if quantize:
+        metrics["quantized"] = adapting.quantize_run(net, data, out, quantize, scores, card)
     metrics["wall_seconds"] = round(time.perf_counter() - started, 2)
     write_metrics(out, metrics)
     metrics["out"] = str(out)

@@ -64,7 +64,9 @@ def _sentiment_file(request):
 
 def _sentiment_generated(request):
     sizes = [request.cap(n) for n in (4000, 500, 500)]
-    texts, labels = generated.synthetic_reviews(sum(sizes), seed=request.seed + 1)
+    make = (generated.synthetic_product_reviews if request.dataset.name == "generated_products"
+            else generated.synthetic_reviews)
+    texts, labels = make(sum(sizes), seed=request.seed + 1)
     parts = _split_lists(texts, list(labels), request.seed, sizes)
     datasets = {key: data_layer.text_dataset(t, l)
                 for key, (t, l) in zip(("train", "validation", "test"), parts)}
@@ -84,6 +86,9 @@ def _sentiment_generated(request):
     datasets=[DatasetInfo("generated_reviews", "generated",
                           "one-line movie reviews from templates, labelled by a negation-aware "
                           "rule (synthetic)", True),
+              DatasetInfo("generated_products", "generated",
+                          "one-line product reviews labelled by their last clause: another "
+                          "domain and rule, for fine-tuning (--from, --lora) (synthetic)", True),
               DatasetInfo("imdb_reviews", "tfds", "IMDB movie reviews, 25k train / 25k test",
                           False)],
 )
@@ -95,8 +100,11 @@ def load_sentiment(request):
         datasets, max_tokens, length, sizes = _sentiment_tfds(request)
     else:
         datasets, max_tokens, length, sizes = _sentiment_generated(request)
-    vectorizer = data_layer.text_vectorizer(data_layer.first(datasets["train"]), max_tokens,
-                                            length)
+    if request.vocabulary is not None:  # a shared model's words (--from): its ids, not new ones
+        vectorizer = data_layer.fixed_vectorizer(request.vocabulary, length)
+    else:
+        vectorizer = data_layer.text_vectorizer(data_layer.first(datasets["train"]),
+                                                max_tokens, length)
     batch = request.batch_size
     # Two classes: one sigmoid unit (float labels [batch, 1]); more: a softmax.
     label_fn = data_layer.binary_label_batch if len(classes) == 2 else None

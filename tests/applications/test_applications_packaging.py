@@ -203,7 +203,8 @@ def test_python_m_tuner_sends_task_searches_to_zoo_tune():
         'pip install "encoder-zoo[applications]"')
 
 
-@pytest.mark.parametrize("extra", ["applications", "tuner", "tensorflow", "jax", "torch", "test",
+@pytest.mark.parametrize("extra", ["applications", "tuner", "export", "tensorflow", "jax", "torch",
+                                   "test",
                                    "bench", "all"])
 def test_pyproject_declares_each_extra_and_a_light_base(extra):
     import tomllib
@@ -224,3 +225,6 @@ def test_pyproject_declares_each_extra_and_a_light_base(extra):
                          "networkx"}
     if extra == "tuner":
         assert {"keras-tuner", "tensorboard", "grpcio", "protobuf"} <= named
+    if extra == "export":  # zoo.exporting.CONVERTERS and RUNTIMES, but litert-torch
+        assert named == {"tensorflow", "onnx", "onnxruntime", "onnxscript", "tf2onnx", "jax2onnx",
+                         "ai-edge-litert", "openvino"}

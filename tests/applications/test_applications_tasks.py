@@ -323,7 +323,8 @@ def test_model_of_the_wrong_kind_lists_the_compatible_ones():
 
 def test_unknown_dataset_lists_the_datasets():
     with pytest.raises(ValueError, match=r"no dataset 'imdb'. Available: generated_reviews "
-                                         r"\(offline\), imdb_reviews \(tfds\)"):
+                                         r"\(offline\), generated_products \(offline\), "
+                                         r"imdb_reviews \(tfds\)"):
         tasks.load_task_data("sentiment", dataset="imdb")
 
 
