@@ -7,6 +7,7 @@ import pytest
 
 import zoo
 from applications import tasks
+from tests.harness import to_numpy
 from applications.generated import synthetic_product_reviews
 
 
@@ -58,7 +59,7 @@ def test_lora_fine_tunes_a_shared_model_on_new_data(movie_model, tmp_path):
     base = zoo.load(path)
     zoo.load_adapters(base, adapters)
     x = np.random.default_rng(0).integers(0, 50, (3, base.zoo_config["max_length"]))
-    np.testing.assert_allclose(np.asarray(merged(x)), np.asarray(base(x)), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(merged(x)), to_numpy(base(x)), atol=1e-5)
 
 
 def test_full_fine_tuning_from_a_shared_model(movie_model, tmp_path):
