@@ -1,4 +1,4 @@
-"""The one module of ``zoo`` that reaches a backend directly: compiling inference loops.
+"""Compiling inference loops (with ``zoo.exporting``, the only modules importing a backend).
 
 Everything else in ``zoo`` is written in ``keras.ops``. A function built
 from ``keras.ops`` and a model's layers (a decoding loop) is compiled here
