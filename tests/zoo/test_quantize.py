@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from tests.zoo.portability_worker import QUANTIZED_MODELS, flat, unflat
+from tests.zoo.portability_worker import PORTED_QUANTIZED, QUANTIZED_MODELS, flat, unflat
 from tests.zoo.test_sharing import BACKEND, OTHERS, finish, run_worker
 from zoo.quantize import MODES, QuantizeReport, parameter_bytes, quantize
 
@@ -136,7 +136,7 @@ def test_a_tampered_quantization_record_is_refused(tmp_path):
 def test_quantized_files_load_across_backends_with_the_same_outputs(tmp_path, source):
     """int8 models saved by a ``source`` process load here with the same outputs."""
     finish(run_worker(source, "quantized", tmp_path))
-    for name in QUANTIZED_MODELS:
+    for name in PORTED_QUANTIZED:
         model = zoo.load(tmp_path / f"{name}.keras", compile=False)
         assert _quantized_paths(model), name
         arrays = np.load(tmp_path / f"{name}.npz")
