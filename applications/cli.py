@@ -131,6 +131,13 @@ def _parser(backends):
                      help="with --from: train rank-RANK LoRA adapters only (zoo.enable_lora)")
     run.add_argument("--quantize", metavar="MODE", help="after training: quantize (int8, int4), "
                      "score again and write model.MODE.keras")
+    run.add_argument("--sample", metavar="FANOUTS", help="node_classification: train on "
+                     "neighbour-sampled subgraphs, FANOUTS per graph layer (e.g. 15,10); "
+                     "--batch-size seed nodes per step")
+    run.add_argument("--sample-eval", dest="sample_eval", choices=("full", "sampled"),
+                     default="full", help="with --sample: score on the full graph (default) "
+                                          "or on sampled neighbourhoods")
+    add_distribute_argument(run)
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.add_argument("--backend", choices=backends, dest="run_backend",
                      help="Keras backend for this run")
@@ -190,6 +197,13 @@ def add_data_arguments(parser, data=True):
                                                    "(default: 32)")
 
 
+def add_distribute_argument(parser):
+    parser.add_argument("--distribute", metavar="STRATEGY",
+                        help="data_parallel: split every batch across all local devices "
+                             "(JAX: keras.distribution.DataParallel; TensorFlow: "
+                             "MirroredStrategy; torch: refused)")
+
+
 def _compare_arguments(parser):
     """Arguments of ``zoo compare`` (``applications.compare.run`` reads them)."""
     parser.add_argument("models", nargs="+", metavar="MODEL", help="registry names to compare")
@@ -210,6 +224,7 @@ def _compare_arguments(parser):
     parser.add_argument("--json", dest="json_path", metavar="PATH",
                         help="also write the rows as JSON to PATH (a new file: an existing "
                              "one is never replaced)")
+    add_distribute_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -618,7 +633,8 @@ def _dispatch(args):
                            download=args.download, verbose=0 if args.quiet else "auto",
                            data=args.data, data_options=data_options(args),
                            from_file=args.from_file, lora=args.lora, quantize=args.quantize,
-                           **parse_overrides(args.overrides))
+                           distribute=args.distribute, sample=args.sample,
+                           sample_eval=args.sample_eval, **parse_overrides(args.overrides))
         print(f"{metrics['task']}: {metrics['model']} on {metrics['dataset']['dataset']} "
               f"({metrics['backend']}, {metrics['epochs']} epochs, "
               f"{metrics['wall_seconds']} s): test {metrics['metric']} = "

@@ -18,6 +18,7 @@ with the Keras backend in its title.
 >>> table = compare.format_table(rows, keras.backend.backend())   # the text zoo compare prints
 """
 
+import contextlib
 import json
 import math
 import numbers
@@ -29,6 +30,7 @@ import numpy as np
 
 import zoo
 from applications import tasks
+from applications.tasks import distributing
 from zoo import files, validation
 from zoo.registry import resolve_params
 
@@ -103,7 +105,7 @@ def data_options(args):
 
 def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, dataset=None,
             batch_size=None, data_dir=None, download=True, overrides=None, latency_batch=1,
-            verbose=0, data=None, data_options=None):
+            verbose=0, data=None, data_options=None, distribute=None):
     """Train each of ``models`` on ``task`` with the same data and budget.
 
     Args:
@@ -119,6 +121,8 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
         overrides: optional ``{model_name: {param: value}}`` for ``zoo.build``.
         latency_batch: examples per ``predict_on_batch`` call for the latency.
         verbose: passed to ``fit``.
+        distribute: ``"data_parallel"`` trains every candidate across the local
+            devices (``zoo.distribute``; see ``applications.tasks.distributing``).
 
     Returns:
         One dict per model, in the given order: ``model``, ``family``,
@@ -143,6 +147,7 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
     data_options = task_spec.check_options(limit, batch_size, data_dir, data, data_options)
     task_spec.check_file_dataset(dataset, data)
     data_options = {key: data_options[key] for key in data_options["given"]}
+    strategy = distributing.check(distribute, task_spec, batch_size, None)
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(models))
     if unknown:
@@ -158,12 +163,16 @@ def compare(models, task, epochs=None, budget_seconds=None, limit=None, seed=0, 
         loaded = tasks.load_task_data(task, model=name, dataset=dataset, limit=limit,
                                       seed=seed, data_dir=data_dir, batch_size=batch_size,
                                       download=download, data=data, **data_options)
-        model = loaded.build(name, **overrides.get(name, {}))
+        train, validation, callbacks = distributing.fit_arguments(
+            strategy, loaded, batch_size or task_spec.default_batch_size,
+            "graph" in task_spec.families)
         clock = _training_clock(budget_seconds)
-        started = time.perf_counter()
-        model.fit(loaded.train, validation_data=loaded.validation, epochs=epochs, shuffle=False,
-                  callbacks=[clock], verbose=verbose)
-        train_seconds = time.perf_counter() - started
+        with strategy or contextlib.nullcontext():
+            model = loaded.build(name, **overrides.get(name, {}))
+            started = time.perf_counter()
+            model.fit(train, validation_data=validation, epochs=epochs, shuffle=False,
+                      callbacks=[*callbacks, clock], verbose=verbose)
+            train_seconds = time.perf_counter() - started
         scores = loaded.evaluate(model)
         latency = _median_latency_ms(model, _latency_inputs(loaded.test, latency_batch))
         rows.append({
@@ -255,7 +264,8 @@ def run(args):
                    budget_seconds=args.budget_seconds, limit=args.limit, seed=args.seed,
                    dataset=args.dataset, batch_size=args.batch_size, data_dir=args.data_dir,
                    download=args.download, verbose=0 if args.quiet else "auto",
-                   data=getattr(args, "data", None), data_options=data_options(args))
+                   data=getattr(args, "data", None), data_options=data_options(args),
+                   distribute=getattr(args, "distribute", None))
     print(format_table(rows, keras.backend.backend()))
     if json_path:
         files.write_new_text(json_path, json.dumps(rows, indent=2) + "\n")

@@ -82,6 +82,9 @@ def add_arguments(parser):
                         help="stop after this many failed trials in a row")
     parser.add_argument("--show-space", action="store_true",
                         help="print the searchable hyperparameters and exit")
+    parser.add_argument("--distribute", metavar="STRATEGY",
+                        help="data_parallel: train every trial across all local devices "
+                             "(JAX or TensorFlow; see zoo.distribute)")
     parser.add_argument("--quiet", action="store_true", help="no per-trial progress output")
     return data
 
@@ -331,6 +334,7 @@ def _run(args, extra_data):
         hyperparameters=edits, overrides=overrides, batch_size=args.batch_size, seed=args.seed,
         max_consecutive_failed_trials=args.max_failures, best_model_path=args.out,
         overwrite=args.overwrite, dataset=dataset, verbose=0 if args.quiet else 1,
+        distribute=args.distribute,
     )
     if result.role == "worker":
         ran = ", ".join(f"{row['trial_id']} ({row['status']})" for row in result.trials)

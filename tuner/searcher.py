@@ -14,6 +14,7 @@ by its settings and data, and deleted only if the zoo made it: see
 ``tuner.project``.
 """
 
+import contextlib
 import csv
 import dataclasses
 import gc
@@ -30,6 +31,7 @@ from tuner import ALGORITHMS, compat, errors, project, state
 from tuner.errors import SearchFailedError
 from tuner.hypermodel import ZooHyperModel
 from zoo import files
+from zoo.distribution import OneDeviceValidation
 from zoo import validation as checks
 from zoo.untrusted import printable, quoted
 
@@ -90,6 +92,7 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         self.finished_here = {}  # trial_id -> Trial, the trials this process ran
         self.trial_errors = {}  # trial_id -> one line naming the error of a failed trial
         self.verbose = 0
+        self.distribution = None  # a zoo.Distribution to build and train under
 
     def declare_space(self, hp):
         self.hypermodel.declare_hyperparameters(hp)
@@ -111,12 +114,20 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         # happen here, when the last trial's model is no longer referenced:
         # cleared at the end of a trial, JAX kept ~60 MB per trial.
         keras.backend.clear_session()  # runs gc.collect()
+        if self.distribution is not None and self.distribution.backend == "jax":
+            # clear_session forgets Keras' global distribution: the trial's model
+            # must be built under it.
+            keras.distribution.set_distribution(self.distribution.engine)
         if keras.backend.backend() == "jax":
             # JAX keeps the compiled code of every model it has trained: 16
             # trainings of a tiny autoencoder grew the process by 212 MB;
             # clearing its caches keeps it flat (see compat.clear_jax_caches).
             compat.clear_jax_caches()
-        model = self.build_hypermodel(hp)
+        # TensorFlow: a model built under the strategy trains under it (keras-tuner's
+        # own distribution_strategy does the same); JAX: the search runs under it.
+        tf_strategy = self.distribution is not None and self.distribution.backend != "jax"
+        with self.distribution if tf_strategy else contextlib.nullcontext():
+            model = self.build_hypermodel(hp)
         if not isinstance(model, keras.Model):
             raise keras_tuner.errors.FatalTypeError(
                 f"The hypermodel must return a keras.Model. Received: model={model!r}")
@@ -134,7 +145,9 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
 
     def load_model(self, trial):
         model = self.try_build(trial.hyperparameters)
-        _load_checkpoint(model, self.checkpoint_path(trial.trial_id))
+        tf_strategy = self.distribution is not None and self.distribution.backend != "jax"
+        with self.distribution if tf_strategy else contextlib.nullcontext():
+            _load_checkpoint(model, self.checkpoint_path(trial.trial_id))
         return model
 
     def run_trial(self, trial, *fit_args, **fit_kwargs):
@@ -323,6 +336,24 @@ def _fit_arguments(train, validation, batch_size):
     return args, kwargs
 
 
+def _distributed_arguments(strategy, args, kwargs, callbacks):
+    """``fit`` arguments whose batches split across ``strategy``'s devices."""
+    if len(args) == 2:
+        batch_size = kwargs.setdefault("batch_size", 32)
+        args = strategy.split_arrays(*args, batch_size)
+    else:
+        # A dataset of batches: one graph batch per element (leading axis 1) is
+        # regrouped one per device; batches of examples keep their size.
+        rows = strategy.first_batch_rows(args[0])
+        args = (strategy.split_batches(args[0], strategy.check_batch_size(rows) if rows > 1
+                                       else None, graph=rows == 1),)
+    validation = kwargs.get("validation_data")
+    if validation is not None and strategy.backend == "jax" and strategy.num_replicas > 1:
+        del kwargs["validation_data"]
+        callbacks = callbacks + [OneDeviceValidation(validation)]
+    return args, kwargs, callbacks
+
+
 def search_role():
     """``"single"``, or ``"chief"``/``"worker"`` in a distributed search (from the environment)."""
     if not compat.has_chief_oracle():
@@ -408,7 +439,7 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
            project_name=None, resume=True, hyperparameters=None, overrides=None,
            batch_size=None, seed=0, max_consecutive_failed_trials=3, executions_per_trial=1,
            best_model_path=None, overwrite=False, dataset=None, callbacks=None, verbose=0,
-           **fit_kwargs):
+           distribute=None, **fit_kwargs):
     """Search the hyperparameters of the registry entry ``model_name``.
 
     Args:
@@ -453,6 +484,11 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         verbose: 0 is silent; 1 prints keras-tuner's trial tables, Keras'
             progress bars and one line per failed trial (its full traceback
             too with ``ZOO_TRACEBACK=1``).
+        distribute: ``"data_parallel"`` trains every trial across the local
+            devices (``zoo.distribute``). Array data is cut to whole batches
+            (``batch_size``, default 32, must split across the devices), a
+            dataset's batches likewise; on JAX the validation data is scored
+            on one device at each epoch's end (``OneDeviceValidation``).
         **fit_kwargs: passed on to ``model.fit``.
 
     Returns:
@@ -487,7 +523,11 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
             f"The objective {objective.name!r} is measured on validation data; pass "
             "`validation` or choose a training metric. Received: validation=None"
         )
+    strategy = None if distribute is None else zoo.distribute(distribute)
     args, kwargs = _fit_arguments(train, validation, batch_size)
+    callbacks = list(callbacks or [])
+    if strategy is not None:
+        args, kwargs, callbacks = _distributed_arguments(strategy, args, kwargs, callbacks)
     hypermodel = ZooHyperModel(model_name, hyperparameters=hyperparameters, overrides=overrides)
     model_name = hypermodel.model_name
     role = search_role()
@@ -506,7 +546,7 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         return _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs,
                        directory, project_name, project_dir, role, seed,
                        max_consecutive_failed_trials, executions_per_trial, best_model_path,
-                       overwrite, dataset, callbacks, verbose, fit_kwargs)
+                       overwrite, dataset, callbacks, verbose, fit_kwargs, strategy)
     finally:
         if lock is not None:
             lock.release()
@@ -515,13 +555,14 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
 def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, directory,
             project_name, project_dir, role, seed, max_consecutive_failed_trials,
             executions_per_trial, best_model_path, overwrite, dataset, callbacks, verbose,
-            fit_kwargs):
+            fit_kwargs, strategy=None):
     model_name = hypermodel.model_name
     oracle = _oracle(algorithm, objective, max_trials, epochs, seed, max_consecutive_failed_trials)
     # The folder is ours (claimed, or checked and locked) or the chief's: never
     # let keras-tuner delete it (resume=False went through project.open_project).
     tuner = ZooTuner(oracle, hypermodel, directory=os.fspath(directory), project_name=project_name,
                      overwrite=False, executions_per_trial=executions_per_trial)
+    tuner.distribution = strategy
     if role != "worker":
         # A resumed search may be asked for more trials than it first was.
         oracle.max_trials = max_trials
@@ -535,7 +576,12 @@ def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, 
     try:
         # keras-tuner prints the traceback of every failed trial in debug mode
         # (its default); the trial table keeps the error either way.
-        with compat.debug_traces(bool(verbose) and errors.wants_traceback()):
+        # JAX: fit splits batches only under the global distribution (TensorFlow:
+        # each trial's model is built under the strategy, see ZooTuner.try_build,
+        # whose clear_session would drop a strategy scope entered here).
+        jax_strategy = strategy if strategy is not None and strategy.backend == "jax" else None
+        with compat.debug_traces(bool(verbose) and errors.wants_traceback()), \
+                jax_strategy or contextlib.nullcontext():
             tuner.search(*args, epochs=epochs, callbacks=list(callbacks or []), verbose=verbose,
                          **{**kwargs, **fit_kwargs})
     except RuntimeError as error:

@@ -23,6 +23,7 @@ from zoo.exporting import ExportError, ExportReport, export, export_support
 from zoo.quantize import QuantizeReport, quantize
 from zoo.lora import (LoraReport, enable_lora, load_adapters, lora_report, merge_lora,
                       save_adapters)
+from zoo.distribution import Distribution, distribute
 from zoo.transfer import TransferGraphModel, TransferModel, features, with_head
 from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
 from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
@@ -37,6 +38,7 @@ __all__ = [
     "unregister_model",
     "export", "export_support", "ExportError", "ExportReport", "quantize", "QuantizeReport",
     "enable_lora", "merge_lora", "save_adapters", "load_adapters", "lora_report", "LoraReport",
+    "distribute", "Distribution",
     "with_head", "features", "TransferModel", "TransferGraphModel",
     "save", "load", "inspect", "read_card", "format_inspection", "UnsafeModelError",
     "decoder", "reconstruction_error", "sample",

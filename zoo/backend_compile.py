@@ -1,4 +1,5 @@
-"""Compiling inference loops (with ``zoo.exporting``, the only modules importing a backend).
+"""Compiling inference loops (with ``zoo.exporting`` and ``zoo.distribution``, the only
+modules importing a backend).
 
 Everything else in ``zoo`` is written in ``keras.ops``. A function built
 from ``keras.ops`` and a model's layers (a decoding loop) is compiled here

@@ -260,3 +260,26 @@ def disable_lora(layer):
 
 
 __all__ += ["lora_base_variable", "disable_lora"]
+
+
+def symbolic_build_from_first_replica(model, original, iterator=None, data_batch=None):
+    """TensorFlow's ``_maybe_symbolic_build`` without turning integer inputs into floats.
+
+    Private: ``TensorFlowTrainer._maybe_symbolic_build``, ``_distribute_strategy``
+    and ``_symbolic_build``. Under a ``tf.distribute`` strategy Keras 3.15
+    builds the model from the MEAN of the replicas' first batches, which makes
+    token and node ids float; the zoo's input checks then refuse them. The
+    first replica's part has the dtypes and ranks of the data.
+    """
+    from zoo import distribution
+
+    strategy = getattr(model, "_distribute_strategy", None)
+    if strategy is None or iterator is None:
+        return original(iterator=iterator, data_batch=data_batch)
+    for _, _, batches in iterator:
+        data_batch = distribution.first_replica_batch(strategy, next(batches))
+        break
+    with strategy.scope():
+        model._symbolic_build(data_batch=data_batch)
+
+__all__ += ["symbolic_build_from_first_replica"]

@@ -9,7 +9,7 @@ the masked loss and accuracy here do their own bookkeeping with
 import keras
 from keras import ops
 
-from zoo import validation
+from zoo import distribution, validation
 
 RECONSTRUCTION_LOSSES = ("mse", "mae", "bce")
 
@@ -38,8 +38,9 @@ class MaskedSparseCrossentropy(keras.losses.Loss):
         per_token = keras.losses.sparse_categorical_crossentropy(
             safe_true, y_pred, from_logits=self.from_logits
         )
-        # With reduction="sum", this is the mean over the batch's real tokens.
-        return per_token * valid / ops.maximum(ops.sum(valid), 1.0)
+        # With reduction="sum", this is the mean over the batch's real tokens (over the
+        # global batch when TensorFlow splits it across replicas: ``masked_divisor``).
+        return per_token * valid / distribution.masked_divisor(ops.sum(valid))
 
     def get_config(self):
         config = super().get_config()

@@ -598,6 +598,11 @@ class ZooModel(keras.Model):
             self._check_more_values(named)
         return super().__call__(inputs, *args, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # TensorFlow only (under a tf.distribute strategy): see keras_compat.
+        return keras_compat.symbolic_build_from_first_replica(
+            self, super()._maybe_symbolic_build, iterator, data_batch)
+
     def fit(self, *args, **kwargs):
         bound = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
         arguments = bound.arguments

@@ -7,6 +7,7 @@ model, and which plots to draw. ``load_task_data`` gives tuners and
 comparisons the same data the ``zoo run`` command trains on.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -16,7 +17,7 @@ import time
 from typing import Callable
 
 import zoo
-from applications.tasks import adapting
+from applications.tasks import adapting, distributing
 from zoo import files
 from zoo import validation as checks
 from zoo.registry import resolve_params
@@ -172,6 +173,25 @@ class Task:
             check_data_path(data)
         return check_data_options(data_options, data)
 
+    def check_sampling(self, sample=None, sample_eval="full", parts=1):
+        """The neighbour-sampling options (``--sample``): only node classification takes
+        them. ``sample``: fan-outs per graph layer; ``sample_eval``: ``"full"`` (the
+        whole graph) or ``"sampled"``; ``parts``: subgraphs per step."""
+        if sample is None:
+            if sample_eval != "full":
+                raise ValueError("--sample-eval chooses how a sampled run is scored: give "
+                                 f"--sample too. Received: sample_eval={sample_eval!r}")
+            return {"sample": None, "sample_eval": "full", "parts": 1}
+        if self.name != "node_classification":
+            raise ValueError("Neighbour sampling (--sample) is for node_classification. "
+                             f"Received: task={self.name!r}, sample={sample!r}")
+        sample = parse_fanouts(sample)
+        if sample_eval not in ("full", "sampled"):
+            raise ValueError("sample_eval must be 'full' or 'sampled'. "
+                             f"Received: sample_eval={sample_eval!r}")
+        return {"sample": sample, "sample_eval": sample_eval,
+                "parts": checks.positive_int("parts", parts)}
+
     def check_file_dataset(self, dataset, data):
         """The ``DatasetInfo`` of the run: a registered dataset, or the user's ``data``
         (``--data``), where ``dataset`` may only pick one of several datasets a
@@ -187,10 +207,12 @@ class Task:
         return DatasetInfo(name, "file", f"the user's data at {printable(data)}", True)
 
     def load(self, model=None, dataset=None, limit=None, seed=0, data_dir=None,
-             batch_size=None, download=True, data=None, data_options=None, vocabulary=None):
+             batch_size=None, download=True, data=None, data_options=None, vocabulary=None,
+             sample=None, sample_eval="full", parts=1):
         model = model or self.default_model
         spec = self.check_model(model)
         options = self.check_options(limit, batch_size, data_dir, data, data_options)
+        options.update(self.check_sampling(sample, sample_eval, parts))
         info = self.check_file_dataset(dataset, data)
         limit = info.default_limit if limit is None else limit
         request = LoadRequest(task=self, spec=spec, dataset=info, limit=limit, seed=seed,
@@ -288,6 +310,24 @@ FOLDER_DATASETS = ("cora", "citeseer", "pubmed")
 #: The reader options of ``--data`` and their defaults (``None``: the format's own).
 DATA_OPTIONS = {"text_column": "text", "label_column": "label", "tag_column": None,
                 "value_column": "value", "window": 32}
+
+
+def parse_fanouts(value):
+    """Fan-outs per graph layer from ``"15,10"`` or a sequence of positive ints.
+
+    >>> parse_fanouts("15,10")
+    (15, 10)
+    """
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        fanouts = tuple(int(item) if isinstance(item, str) else item for item in items)
+    except (TypeError, ValueError):
+        fanouts = None
+    if (not fanouts or any(isinstance(f, bool) or not isinstance(f, int) or f <= 0
+                           for f in fanouts)):
+        raise ValueError("Fan-outs must be positive integers, one per graph layer, e.g. "
+                         f"15,10. Received: sample={value!r}")
+    return fanouts
 
 
 def check_data_path(data):
@@ -510,7 +550,8 @@ def save_model(model, path, metadata):
 
 def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0, limit=None,
              batch_size=None, data_dir=None, download=True, verbose="auto", data=None,
-             data_options=None, from_file=None, lora=None, quantize=None, **overrides):
+             data_options=None, from_file=None, lora=None, quantize=None, distribute=None,
+             sample=None, sample_eval="full", **overrides):
     """Train ``model`` on a task end to end and write the run directory.
 
     The directory gets ``metrics.json``, ``model.keras`` and PNG plots
@@ -538,6 +579,16 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
       ``"int8"``), score again and write ``model.<mode>.keras``;
       ``metrics["quantized"]`` holds the metric and file size before and after.
 
+    Scale (``distributing``):
+
+    - ``distribute``: ``"data_parallel"`` builds and trains under
+      ``zoo.distribute`` over all local devices (JAX or TensorFlow); the batch
+      size must split across them.
+    - ``sample``: node classification on neighbour-sampled subgraphs (fan-outs
+      per layer, e.g. ``(15, 10)``; ``batch_size`` seed nodes per step) instead
+      of the whole graph; ``sample_eval`` scores on the ``"full"`` graph or
+      ``"sampled"``.
+
     Returns:
         The metrics dict (as written, plus ``out``).
 
@@ -555,6 +606,10 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
     if model:
         task.check_model(model)
     task.check_options(limit, batch_size, data_dir, data, data_options)
+    sampling = task.check_sampling(sample, sample_eval)
+    strategy = distributing.check(distribute, task, batch_size, sampling["sample"])
+    if strategy is not None:
+        sampling["parts"] = strategy.num_replicas
     info = task.check_file_dataset(dataset, data)
     epochs = task.default_epochs if epochs is None else checks.positive_int("epochs", epochs)
     if model:
@@ -567,7 +622,7 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
                            limit=limit, batch_size=batch_size, data_dir=data_dir,
                            download=download, verbose=verbose, overrides=overrides,
                            data=data, data_options=data_options, from_file=from_file,
-                           lora=lora, quantize=quantize)
+                           lora=lora, quantize=quantize, strategy=strategy, sampling=sampling)
     except BaseException:
         release_run_dir(out, created)  # only if the run wrote nothing there
         raise
@@ -575,7 +630,7 @@ def run_task(task_name, model=None, dataset=None, epochs=None, out=None, seed=0,
 
 def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, data_dir,
                 download, verbose, overrides, data=None, data_options=None, from_file=None,
-                lora=None, quantize=None):
+                lora=None, quantize=None, strategy=None, sampling=None):
     import keras
 
     from applications import plots
@@ -588,17 +643,19 @@ def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, d
     data = task.load(model=model, dataset=dataset, limit=limit, seed=seed, data_dir=data_dir,
                      batch_size=batch_size, download=download, data=data,
                      data_options=data_options,
-                     vocabulary=shared.vocabulary if shared else None)
-    if shared:
-        net, adapted = adapting.prepare(shared, data, lora)
-    else:
-        net, adapted = data.build(model, **overrides), {}
-
-    fit_started = time.perf_counter()
-    history = net.fit(data.train, validation_data=data.validation, epochs=epochs,
-                      verbose=verbose, shuffle=False)  # the pipelines shuffle
-    train_seconds = time.perf_counter() - fit_started
-    scores = data.evaluate(net)
+                     vocabulary=shared.vocabulary if shared else None, **(sampling or {}))
+    train, validation, callbacks = distributing.fit_arguments(
+        strategy, data, batch_size or task.default_batch_size, "graph" in task.families)
+    with strategy or contextlib.nullcontext():
+        if shared:
+            net, adapted = adapting.prepare(shared, data, lora)
+        else:
+            net, adapted = data.build(model, **overrides), {}
+        fit_started = time.perf_counter()
+        history = net.fit(train, validation_data=validation, epochs=epochs, verbose=verbose,
+                          shuffle=False, callbacks=callbacks)  # the pipelines shuffle
+        train_seconds = time.perf_counter() - fit_started
+    scores = data.evaluate(net)  # on one device under JAX: every test example counts
 
     report = task.reporter(net, data, out, seed) if task.reporter else {}
     plot_files = [plots.training_curves(history.history, out / "training_curves.png",
@@ -626,6 +683,12 @@ def _train_into(task, out, *, model, dataset, epochs, seed, limit, batch_size, d
         "model_file": "model.keras",
     }
     metrics.update(adapted)
+    if strategy is not None:
+        metrics["distribution"] = distributing.describe(strategy)
+    if sampling and sampling["sample"]:
+        metrics["sampling"] = {"fanouts": list(sampling["sample"]),
+                               "evaluation": sampling["sample_eval"],
+                               "parts": sampling["parts"]}
     if lora:
         metrics["lora"].update(adapting.save_lora(net, out))
     card = {"task": task.name, "dataset": data.info, "metrics": scores,

@@ -1,4 +1,5 @@
-"""zoo.backend_compile: the only module of zoo that reaches a backend directly."""
+"""zoo.backend_compile, with zoo.exporting and zoo.distribution the only modules of zoo
+that reach a backend directly."""
 
 import ast
 import pathlib
@@ -13,7 +14,8 @@ from zoo.backend_compile import compile_inference
 def test_only_backend_compile_imports_a_backend():
     # zoo/ is written in keras.ops; compiling a loop per backend is one exception, and
     # running an exported artefact in its own runtime (TensorFlow's SavedModel and LiteRT
-    # interpreters, torch.export, the converters' rules) the other.
+    # interpreters, torch.export, the converters' rules) another, and TensorFlow's
+    # MirroredStrategy and its replica context (zoo.distribute) the third.
     root = pathlib.Path(zoo.__file__).parent
     importing = set()
     for path in root.rglob("*.py"):
@@ -26,7 +28,7 @@ def test_only_backend_compile_imports_a_backend():
                 continue
             if any(name.split(".")[0] in ("jax", "tensorflow", "torch") for name in names):
                 importing.add(path.relative_to(root).as_posix())
-    assert importing == {"backend_compile.py", "exporting.py"}
+    assert importing == {"backend_compile.py", "distribution.py", "exporting.py"}
 
 
 def test_a_compiled_function_reads_the_weights_of_each_call():

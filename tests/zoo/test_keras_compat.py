@@ -69,3 +69,13 @@ def test_keras_operation_classes():
     assert keras_compat.is_keras_operation_class(op_class)
     assert not keras_compat.is_keras_operation_class(keras.layers.Dense)
     assert not keras_compat.is_keras_operation_class("Add")
+
+
+def test_the_symbolic_build_hooks_the_distributed_build_replaces_exist():
+    # symbolic_build_from_first_replica overrides TensorFlow's _maybe_symbolic_build and
+    # calls _symbolic_build (tests/zoo/test_distribution.py runs it on two replicas).
+    assert callable(getattr(keras.Model, "_symbolic_build", None))
+    if keras.backend.backend() == "tensorflow":
+        from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+        assert callable(getattr(TensorFlowTrainer, "_maybe_symbolic_build", None))

@@ -14,7 +14,7 @@ import functools
 import keras
 from keras import layers, ops
 
-from zoo import losses, search_spaces, validation
+from zoo import distribution, losses, search_spaces, validation
 from zoo.layers import GaussianSampling
 from zoo.model import CODE_LAYER_NAME, ZooModel
 from zoo.models.autoencoder.common import (IMAGE_IO, VECTORS, check_output, code_size_space,
@@ -112,7 +112,7 @@ class VariationalAutoencoder(ZooModel):
         batch = ops.shape(y_pred)[0]
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
         self.kl_tracker.update_state(kl, sample_weight=batch)
-        return reconstruction + self.beta * kl
+        return distribution.replica_loss(reconstruction + self.beta * kl)
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta,
