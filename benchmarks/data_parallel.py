@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-RESULTS = pathlib.Path("results")
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 MODELS = {"transformer_classifier": {"size": "small"}, "dense_autoencoder": {"size": "small"},
           "gcn": {"size": "small"}}
 

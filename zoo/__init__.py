@@ -28,6 +28,8 @@ from zoo.transfer import TransferGraphModel, TransferModel, features, with_head
 from zoo.sharing import UnsafeModelError, format_inspection, inspect, load, read_card, save
 from zoo.models.graph import (batch_graphs, check_graph_batch, from_networkx, split_node_values,
                               to_networkx, unbatch_graphs)
+from zoo.models.graph.sampling import (IncomingCSR, NeighborSampler, predict_sampled,
+                                       sample_subgraph)
 
 __version__ = "0.1.0"
 
@@ -44,4 +46,5 @@ __all__ = [
     "decoder", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",
     "unbatch_graphs",
+    "IncomingCSR", "NeighborSampler", "predict_sampled", "sample_subgraph",
 ]

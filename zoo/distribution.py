@@ -167,6 +167,10 @@ def _split_batches(dataset, strategy, batch_size, graph=False):
         ValueError: not one full step's worth of training data is left.
     """
     replicas = strategy.num_replicas
+    if not hasattr(dataset, "element_spec"):
+        # A keras.utils.PyDataset (zoo.NeighborSampler): its batches are built to split
+        # (the sampler's ``parts``); Keras says so if one does not.
+        return dataset
     leading = _leading(dataset)
     if replicas == 1 or (leading is not None and leading % replicas == 0):
         return dataset

@@ -9,6 +9,12 @@ citation graph, so node classification has no tfds set.
 Graph batches are disjoint unions padded to one shape for the whole
 dataset (one compilation on JAX): an extra graph slot per batch holds the
 padding nodes (and padding self-loops) and carries the ignored label -1.
+
+Node classification trains on the full graph by default; with the option
+``sample`` (fan-outs, e.g. ``(15, 10)``) it trains on neighbour-sampled
+mini-batches of ``batch_size`` seed nodes (``zoo.NeighborSampler``), and
+evaluates on the full graph or, with ``sample_eval="sampled"``, on sampled
+neighbourhoods too.
 """
 
 import pathlib
@@ -21,6 +27,7 @@ from applications import plots
 from applications.tasks import scoring
 from applications.tasks.base import DatasetInfo, TaskData, register_task
 from zoo.constants import UNLABELLED
+from zoo.models.graph.sampling import check_fanouts, check_parts
 
 NODE_STEPS_PER_EPOCH = 10
 
@@ -133,11 +140,57 @@ def _file_graph(request):
             splits, info, {})
 
 
+#: What ``sample_eval`` may be: validation and test on the ``"full"`` graph (default) or
+#: on ``"sampled"`` neighbourhoods of their nodes (as training).
+SAMPLE_EVAL = ("full", "sampled")
+
+
+def sampling_options(request):
+    """``None`` (full-graph steps, the default) or the checked neighbour-sampling
+    options of a node classification run: ``{"fanouts", "batch_size", "parts",
+    "eval"}`` from ``request.options`` ``sample`` (fan-outs, e.g. ``(15, 10)``),
+    ``sample_eval`` and ``parts``."""
+    fanouts = request.options.get("sample")
+    if fanouts is None:
+        return None
+    if isinstance(fanouts, str):
+        try:
+            fanouts = tuple(int(value) for value in fanouts.split(","))
+        except ValueError:
+            pass  # left as the string: check_fanouts names it
+    fanouts = check_fanouts(fanouts)
+    evaluation = request.options.get("sample_eval") or "full"
+    if evaluation not in SAMPLE_EVAL:
+        raise ValueError(f"sample_eval must be one of {', '.join(SAMPLE_EVAL)}. "
+                         f"Received: sample_eval={evaluation!r}")
+    parts = request.options.get("parts") or 1
+    check_parts(parts, request.batch_size)
+    return {"fanouts": list(fanouts), "batch_size": int(request.batch_size),
+            "parts": int(parts), "eval": evaluation}
+
+
+def sampled_pipelines(request, x, splits, single, sampling):
+    """Train (and with ``eval="sampled"`` validation and test) as ``zoo.NeighborSampler``s:
+    ``batch_size`` seeds per step, one pass over the split's labelled nodes per epoch;
+    the seeds carry their labels, every other node -1."""
+    csr = zoo.IncomingCSR(x["edge_index"], len(x["node_features"]))
+    result = []
+    for i, labels in enumerate(splits):
+        if i and sampling["eval"] == "full":
+            result.append(single(labels, 1))
+            continue
+        result.append(zoo.NeighborSampler(
+            x, sampling["fanouts"], labels=labels, batch_size=sampling["batch_size"],
+            parts=sampling["parts"], shuffle=i == 0, seed=request.seed + i, csr=csr))
+    return result
+
+
 @register_task(
     "node_classification",
     description="Semi-supervised node classification: Zachary's karate club (networkx, real "
                 "data) with 30% of members labelled; scored by accuracy on the held-out "
-                f"members. One epoch = {NODE_STEPS_PER_EPOCH} full-graph steps.",
+                f"members. One epoch = {NODE_STEPS_PER_EPOCH} full-graph steps, or with "
+                "neighbour sampling (sample=(15, 10)) one pass over the training nodes.",
     families=("graph",), model_tasks=("node_classification",),
     requirement="a graph node classifier",
     default_model="gcn", default_epochs=10, reporter=report_karate,
@@ -165,10 +218,16 @@ def load_node_classification(request):
     extras = {"batch": x, "labels": labels, "train_labels": train}
     if nx_graph is not None:
         extras["networkx"] = nx_graph
+    sampling = sampling_options(request)
+    if sampling is None:
+        pipelines = (single(train, NODE_STEPS_PER_EPOCH), single(validation, 1),
+                     single(test, 1))
+    else:
+        pipelines = sampled_pipelines(request, x, (train, validation, test), single, sampling)
+        info = {**info, "sampling": sampling}
     return TaskData(
         task=request.task.name, model=request.spec.name, dataset=request.dataset.name,
-        train=single(train, NODE_STEPS_PER_EPOCH), validation=single(validation, 1),
-        test=single(test, 1),
+        train=pipelines[0], validation=pipelines[1], test=pipelines[2],
         build_overrides={"num_features": graph["node_features"].shape[1],
                          "num_classes": int(labels.max()) + 1},
         metric="accuracy", higher_is_better=True, scorer=scoring.classification,

@@ -48,6 +48,14 @@ def test_distributed_run_and_search_on_this_backend(tmp_path, capsys):
         assert done.returncode == 0, done.stderr[-2000:]
         assert tuned.returncode == 0, tuned.stderr[-2000:]
         assert "best model:" in tuned.stdout
+        # Sampled node classification: each step's seeds in one subgraph per device.
+        sampled = zoo_command(["run", "node_classification", "--sample", "5,5", "--epochs",
+                               "2", "--distribute", "data_parallel", "--out",
+                               str(tmp_path / "graph"), "--quiet"])
+        assert sampled.returncode == 0, sampled.stderr[-2000:]
+        graph = json.loads((tmp_path / "graph" / "metrics.json").read_text())
+        assert graph["sampling"] == {"fanouts": [5, 5], "evaluation": "full", "parts": 4}
+        assert graph["distribution"]["replicas"] == 4
         devices = ["cpu:0", "cpu:1", "cpu:2", "cpu:3"]
     else:  # TensorFlow's MirroredStrategy over the one CPU device
         assert cli.main(args) == 0 and cli.main(search_args) == 0

@@ -28,8 +28,10 @@ RANDOM_RATES = ("dropout", "recurrent_dropout", "embedding_dropout", "head_dropo
 
 def _set_devices(backend, devices):
     if backend == "jax":
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                                   f" --xla_force_host_platform_device_count={devices}")
+        # First: XLA stops reading flags at a malformed one (the test workers' flags
+        # end with a bare ``intra_op_parallelism_threads=1``).
+        os.environ["XLA_FLAGS"] = (f"--xla_force_host_platform_device_count={devices} "
+                                   + os.environ.get("XLA_FLAGS", ""))
         os.environ["JAX_PLATFORMS"] = "cpu"
     elif backend == "tensorflow":
         import tensorflow as tf

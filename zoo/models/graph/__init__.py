@@ -35,7 +35,8 @@ named ``code``: ``zoo.encoder(model)`` maps a batch to ``[N, D]`` or
 ``fit``/``evaluate``/``predict`` checks the batch first.
 
 Where things are: ``layers/`` (the message-passing base and one layer per
-file), ``model.py`` (``GraphModel``), ``data.py`` (graph batches),
+file), ``model.py`` (``GraphModel``), ``data.py`` (graph batches), ``sampling.py``
+(neighbour-sampled mini-batches for large graphs: ``NeighborSampler``),
 ``common.py`` (the shared builder, heads, compiling, example data, search
 spaces, registration), one file per model (``gcn.py``, ``gat.py``, ``sage.py``,
 ``gin.py``, ``autoencoder.py``, ...), each imported below to register it.
@@ -46,3 +47,5 @@ from zoo.models.graph import gatv2  # noqa: F401
 from zoo.models.graph.data import (batch_graphs, check_graph_batch, from_networkx,  # noqa: F401
                                    split_node_values, to_networkx, unbatch_graphs)
 from zoo.models.graph.model import GraphModel  # noqa: F401
+from zoo.models.graph.sampling import (IncomingCSR, NeighborSampler,  # noqa: F401
+                                       predict_sampled, sample_subgraph)
