@@ -3,9 +3,8 @@
 import keras
 from keras import ops
 
-from zoo.models.graph.layers.message_passing import (MessagePassing, add_remaining_self_loops,
-                                                     gather_rows,
-                                                     num_rows)
+from zoo.models.graph.layers.message_passing import (MessagePassing, gather_rows, num_rows,
+                                                     remaining_self_loop_weights, scale)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -39,13 +38,27 @@ class GCNConv(MessagePassing):
         x, source, target, weight = self.split_inputs(inputs)
         n = num_rows(x)
         xw = ops.matmul(x, self.kernel)
-        if weight is None:
+        weighted = weight is not None
+        if not weighted:
             weight = ops.ones(ops.shape(source), dtype=xw.dtype)
-        source, target, weight = add_remaining_self_loops(source, target, weight, n)
-        degree = ops.segment_sum(weight, target, num_segments=n)
+        # ``D^-1/2 (A + I) D^-1/2 XW`` without building the ``E + N`` edges of
+        # ``add_remaining_self_loops``: the source side of the normalisation scales
+        # the ``N`` rows of ``XW`` before the gather, the target side the ``N`` sums
+        # after it, and the loops add their rows directly. Without ``edge_weight``
+        # the ``E`` messages need no scaling at all: a self-loop already in
+        # ``edge_index`` (weight 0 there) is subtracted again instead.
+        weight, loop_weight, loops = remaining_self_loop_weights(source, target, weight, n)
+        degree = ops.segment_sum(weight, target, num_segments=n) + loop_weight
         inv_sqrt = ops.where(degree > 0, ops.rsqrt(ops.maximum(degree, 1e-12)), 0.0)
-        coefficient = gather_rows(inv_sqrt, source) * weight * gather_rows(inv_sqrt, target)
-        return self.propagate(xw, source, target, coefficient, training=training)
+        scaled = scale(xw, inv_sqrt)
+        messages = gather_rows(scaled, source)
+        if weighted:
+            messages = scale(messages, weight)
+        else:
+            loop_weight = loop_weight - loops
+        aggregated = ops.segment_sum(messages, target, num_segments=n)
+        aggregated = scale(aggregated + scale(scaled, loop_weight), inv_sqrt)
+        return self.update(aggregated, xw, training=training)
 
     def update(self, aggregated, states, training=False):
         return self._finish(aggregated, self.bias)

@@ -129,6 +129,22 @@ def add_remaining_self_loops(source, target, edge_weight, num_nodes, fill_value=
     """
     source = ops.cast(source, "int32")
     target = ops.cast(target, "int32")
+    edge_weight, loop_weight, _ = remaining_self_loop_weights(source, target, edge_weight,
+                                                              num_nodes, fill_value)
+    nodes = row_ids(loop_weight)  # ``num_nodes`` rows
+    return (ops.concatenate([source, nodes]), ops.concatenate([target, nodes]),
+            ops.concatenate([edge_weight, loop_weight]))
+
+
+def remaining_self_loop_weights(source, target, edge_weight, num_nodes, fill_value=1.0):
+    """The weights of ``add_remaining_self_loops`` without building the ``E + N`` edges.
+
+    Returns:
+        ``(edge_weight, loop_weight, loops)``: the ``[E]`` weights of the given
+        edges (0 on a self-loop), the ``[N]`` weights of the added loops (one
+        per node, ``i -> i``) and the ``[N]`` count of the self-loops each node
+        already had. ``edge_weight=None`` weighs every edge 1 (float32).
+    """
     if edge_weight is None:
         edge_weight = ops.ones(ops.shape(source), dtype="float32")
     is_loop = ops.equal(source, target)
@@ -137,10 +153,7 @@ def add_remaining_self_loops(source, target, edge_weight, num_nodes, fill_value=
     existing = ops.maximum(ops.segment_max(ops.where(is_loop, edge_weight, LOWEST), source,
                                            num_segments=num_nodes), LOWEST)
     loop_weight = ops.where(loops > 0, existing, ops.cast(fill_value, edge_weight.dtype))
-    nodes = row_ids(loops)  # ``num_nodes`` rows
-    return (ops.concatenate([source, nodes]), ops.concatenate([target, nodes]),
-            ops.concatenate([ops.where(is_loop, ops.zeros_like(edge_weight), edge_weight),
-                             loop_weight]))
+    return ops.where(is_loop, ops.zeros_like(edge_weight), edge_weight), loop_weight, loops
 
 
 @keras.saving.register_keras_serializable(package="zoo")
