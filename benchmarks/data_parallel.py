@@ -10,7 +10,7 @@ and the peak resident memory::
 
     python -m benchmarks.data_parallel                      # JAX, 1/2/4 devices
     python -m benchmarks.data_parallel --backend tensorflow --devices 1,2
-    python -m benchmarks.data_parallel --table              # results/data_parallel.md
+    python -m benchmarks.data_parallel --table   # benchmarks/results/data_parallel.md
 
 On a CPU the simulated devices share the same cores, so the figure shows the
 cost of splitting (per-device programs, all-reduce of the gradients), not a
