@@ -205,7 +205,7 @@ def test_python_m_tuner_sends_task_searches_to_zoo_tune():
 
 @pytest.mark.parametrize("extra", ["applications", "tuner", "export", "tensorflow", "jax", "torch",
                                    "test",
-                                   "bench", "all"])
+                                   "bench", "bench-graph", "all"])
 def test_pyproject_declares_each_extra_and_a_light_base(extra):
     import tomllib
 
@@ -216,10 +216,13 @@ def test_pyproject_declares_each_extra_and_a_light_base(extra):
     named = {extra.split("[")[0].split("=")[0].split(">")[0] for extra in extras[extra]}
     if extra == "all":
         listed = extras["all"][0].split("[")[1].rstrip("]").split(",")
-        # Every extra but the benchmark's anchor (keras-hub pulls tensorflow-text).
-        assert sorted(listed) == sorted(set(extras) - {"all", "bench"})
+        # Every extra but the benchmarks' anchors (keras-hub pulls tensorflow-text;
+        # torch_geometric serves only the PyG comparison).
+        assert sorted(listed) == sorted(set(extras) - {"all", "bench", "bench-graph"})
     if extra == "bench":
         assert named == {"keras-hub"}
+    if extra == "bench-graph":
+        assert named == {"torch_geometric"}
     if extra == "applications":
         assert named == {"tensorflow", "tensorflow-datasets", "matplotlib", "scikit-learn",
                          "networkx"}
