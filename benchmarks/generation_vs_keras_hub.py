@@ -366,11 +366,7 @@ def _import_keras(threads):
     global keras, np, zoo, harness
     from benchmarks import run as benchmark_run
 
-    if "keras" in sys.modules:
-        backend = sys.modules["keras"].backend.backend()
-    else:  # Keras' own default without KERAS_BACKEND (or a keras.json) is TensorFlow
-        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    benchmark_run.configure(backend, threads)
+    benchmark_run.configure_current(threads)
     import keras
     import numpy as np
 

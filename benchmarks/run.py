@@ -93,6 +93,16 @@ def _log(args):
 # --- one backend ------------------------------------------------------------------------------
 
 
+def configure_current(threads):
+    """``configure`` for the backend Keras runs on, or will start with; returns its name."""
+    if "keras" in sys.modules:
+        backend = sys.modules["keras"].backend.backend()
+    else:  # Keras' own default without KERAS_BACKEND (or a keras.json) is TensorFlow
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    configure(backend, threads)
+    return backend
+
+
 def configure(backend, threads):
     """Environment for this process; must run before Keras (or a backend) is imported."""
     if "keras" in sys.modules:
