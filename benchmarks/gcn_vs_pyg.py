@@ -41,6 +41,8 @@ import statistics
 import sys
 import time
 
+from benchmarks.run import positive_int
+
 # Imported by ``_import_keras`` once ``--threads`` is applied (Keras reads it at import).
 keras = None
 
@@ -57,13 +59,13 @@ def build_parser():
                     "per process: set KERAS_BACKEND); --table merges the JSONs.")
     parser.add_argument("--sizes", type=_sizes, default=(10_000, 50_000, 169_343),
                         help="comma-separated node counts (default 10000,50000,169343)")
-    parser.add_argument("--features", type=_positive, default=128)
-    parser.add_argument("--hidden", type=_positive, default=128,
+    parser.add_argument("--features", type=positive_int, default=128)
+    parser.add_argument("--hidden", type=positive_int, default=128,
                         help="width of both GCN layers")
-    parser.add_argument("--classes", type=_positive, default=40)
-    parser.add_argument("--degree", type=_positive, default=7, help="average in-degree")
+    parser.add_argument("--classes", type=positive_int, default=40)
+    parser.add_argument("--degree", type=positive_int, default=7, help="average in-degree")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps after the first")
-    parser.add_argument("--repeats", type=_positive, default=7,
+    parser.add_argument("--repeats", type=positive_int, default=7,
                         help="interleaved timed steps per implementation (median)")
     parser.add_argument("--threads", type=int, default=2,
                         help="CPU threads per framework (default 2); 0 keeps the defaults")
@@ -77,15 +79,8 @@ def build_parser():
     return parser
 
 
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _sizes(text):
-    return tuple(_positive(part) for part in text.split(",") if part.strip())
+    return tuple(positive_int(part) for part in text.split(",") if part.strip())
 
 
 # --- data -----------------------------------------------------------------------------------

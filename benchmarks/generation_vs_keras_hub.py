@@ -44,6 +44,7 @@ import sys
 import time
 
 from benchmarks import generation_report
+from benchmarks.run import positive_int
 
 # Imported by ``_import_keras`` once ``--threads`` is applied (Keras reads it at import).
 keras = np = zoo = harness = None
@@ -65,17 +66,17 @@ def build_parser():
     parser = argparse.ArgumentParser(
         description="Greedy generation: zoo against keras-hub GPT2CausalLM, plus every zoo "
                     "generator (one Keras backend per process: set KERAS_BACKEND).")
-    parser.add_argument("--tokens", type=_positive, nargs="+", default=[32, 128, 256, 512],
+    parser.add_argument("--tokens", type=positive_int, nargs="+", default=[32, 128, 256, 512],
                         help="new tokens of the anchor comparison")
-    parser.add_argument("--batches", type=_positive, nargs="+", default=[1, 32])
-    parser.add_argument("--repeats", type=_positive, default=5,
+    parser.add_argument("--batches", type=positive_int, nargs="+", default=[1, 32])
+    parser.add_argument("--repeats", type=positive_int, default=5,
                         help="interleaved timed calls per implementation (median)")
-    parser.add_argument("--model-tokens", type=_positive, nargs="+", default=[32, 128],
+    parser.add_argument("--model-tokens", type=positive_int, nargs="+", default=[32, 128],
                         help="new tokens for the other generating models")
     parser.add_argument("--models", nargs="*", default=None,
                         help="other generating zoo models to time (default: all but "
                              f"{ANCHOR_MODEL}; none: pass --models alone)")
-    parser.add_argument("--positions", type=_positive, default=None,
+    parser.add_argument("--positions", type=positive_int, default=None,
                         help="position table of both anchor models (default 1024; "
                              "toy: 8 + most tokens)")
     parser.add_argument("--no-anchor", action="store_true",
@@ -89,13 +90,6 @@ def build_parser():
                         help="output stem (default results/generation_<backend>); "
                              "writes <stem>.json and <stem>.md")
     return parser
-
-
-def _positive(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 def _timed(function):

@@ -49,13 +49,13 @@ def build_parser():
                         default=list(cases.CASES))
     parser.add_argument("--size", choices=cases.SIZES, default="full",
                         help="'tiny' is for smoke tests")
-    parser.add_argument("--batch-size", type=_positive, default=64)
-    parser.add_argument("--steps", type=_positive, default=5,
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--steps", type=positive_int, default=5,
                         help="train steps per timed chunk (the first of each is not counted)")
-    parser.add_argument("--rounds", type=_positive, default=10,
+    parser.add_argument("--rounds", type=positive_int, default=10,
                         help="interleaved rounds of timed chunks and of latency calls")
-    parser.add_argument("--warmup-steps", type=_positive, default=3)
-    parser.add_argument("--latency-repeats", type=_positive, default=5)
+    parser.add_argument("--warmup-steps", type=positive_int, default=3)
+    parser.add_argument("--latency-repeats", type=positive_int, default=5)
     parser.add_argument("--jit", choices=("auto", "both", "true", "false"), default="auto",
                         help="Keras jit_compile values to time. 'auto': both on tensorflow, "
                              "True on jax (False is op-by-op JAX, 25-100x slower), False on "
@@ -78,7 +78,8 @@ def build_parser():
     return parser
 
 
-def _positive(text):
+def positive_int(text):
+    """An argparse type: a positive integer (every benchmark's counts and sizes)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text}")
