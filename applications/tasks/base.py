@@ -318,16 +318,15 @@ def parse_fanouts(value):
     >>> parse_fanouts("15,10")
     (15, 10)
     """
+    from zoo.models.graph.sampling import check_fanouts
+
     items = value.split(",") if isinstance(value, str) else value
     try:
-        fanouts = tuple(int(item) if isinstance(item, str) else item for item in items)
-    except (TypeError, ValueError):
-        fanouts = None
-    if (not fanouts or any(isinstance(f, bool) or not isinstance(f, int) or f <= 0
-                           for f in fanouts)):
+        return check_fanouts(tuple(int(item) if isinstance(item, str) else item
+                                   for item in items))
+    except (TypeError, ValueError):  # named as the user gave it (--sample 15,0)
         raise ValueError("Fan-outs must be positive integers, one per graph layer, e.g. "
-                         f"15,10. Received: sample={value!r}")
-    return fanouts
+                         f"15,10. Received: sample={value!r}") from None
 
 
 def check_data_path(data):
