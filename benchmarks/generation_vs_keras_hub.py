@@ -186,7 +186,7 @@ def run_anchor(args, positions, rng, log):
                     row[f"{name}_seconds"] = _round(median, 6)
                     row[f"{name}_tokens_per_s"] = _round(batch * new_tokens / median, 1)
                     row[f"{name}_ms_per_token"] = _round(1000 * median / new_tokens, 3)
-                    row[f"{name}_first_call_s"] = _round(first[name], 3)
+                    row[f"{name}_first_call_s"] = _round(first[name], 6)
                 else:
                     for key in ("seconds", "tokens_per_s", "ms_per_token", "first_call_s"):
                         row[f"{name}_{key}"] = None
@@ -259,7 +259,7 @@ def run_models(args, names, rng, log):
                     row.update(seconds=_round(median, 6),
                                tokens_per_s=_round(batch * new_tokens / median, 1),
                                ms_per_token=_round(1000 * median / new_tokens, 3),
-                               first_call_s=_round(first, 3))
+                               first_call_s=_round(first, 6))
                 rows.append(row)
                 log(row)
     return rows
