@@ -15,7 +15,7 @@ choose the Keras backend before Keras is imported.
 import importlib
 
 #: The search algorithms ``tuner.search`` and ``zoo tune --algorithm`` offer.
-ALGORITHMS = ("random", "bayesian", "hyperband")
+ALGORITHMS = ("random", "bayesian", "hyperband", "grid")
 
 _EXPORTS = {
     "FailOnNonFinite": "tuner.hypermodel",
@@ -23,6 +23,7 @@ _EXPORTS = {
     "ZooHyperModel": "tuner.hypermodel",
     "default_space": "tuner.hypermodel",
     "BayesianOracle": "tuner.searcher",
+    "GridOracle": "tuner.searcher",
     "HyperbandOracle": "tuner.searcher",
     "RandomOracle": "tuner.searcher",
     "SearchFailedError": "tuner.errors",

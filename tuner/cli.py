@@ -54,12 +54,31 @@ def add_arguments(parser):
     data.add_argument("--toy", action="store_true",
                       help="the model's toy size on random example data (a smoke run)")
     parser.add_argument("--algorithm", choices=ALGORITHMS, default="random")
-    parser.add_argument("--objective", default="val_loss", help="metric to optimise")
+    parser.add_argument("--objective", default="val_loss",
+                        help="metric to optimise, or several, comma-separated "
+                             "(val_loss,latency_ms,params; NAME:max for a custom direction); "
+                             "the tuner measures latency_ms, params and file_bytes itself")
     parser.add_argument("--direction", choices=("min", "max"),
                         help="default: inferred from the objective's name")
+    parser.add_argument("--constraint", action="append", default=[], metavar="NAME=BOUND",
+                        help="the best model must meet it (an upper bound for a minimised "
+                             "objective, a lower one for a maximised one); repeatable")
     parser.add_argument("--max-trials", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=5,
                         help="epochs per trial (hyperband: the most for any trial)")
+    parser.add_argument("--max-time", metavar="DURATION",
+                        help="time budget of the whole search (90s, 30m, 1h30m); time spent "
+                             "before a resume counts")
+    parser.add_argument("--prune", choices=("median",),
+                        help="stop trials worse than the median of the completed ones at the "
+                             "same epoch")
+    parser.add_argument("--prune-warmup", type=int, default=1, metavar="EPOCHS",
+                        help="epochs before a trial may be pruned (default 1)")
+    parser.add_argument("--prune-min-trials", type=int, default=3, metavar="N",
+                        help="completed trials needed for a median (default 3)")
+    parser.add_argument("--plot", metavar="FILE",
+                        help="with several objectives: draw the Pareto front (.png, .svg, "
+                             ".pdf; must not exist unless --overwrite)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--directory", default="tuner_runs", help="where searches live")
     parser.add_argument("--project-name", help="the search's folder name inside --directory "
@@ -117,6 +136,30 @@ def parse_hp(text):
     if "," in spec:
         return name, [_scalar(part) for part in spec.split(",")]
     return name, _scalar(spec)
+
+
+def parse_objectives(text):
+    """``--objective`` text -> a name, or a list of names and (name, direction) pairs."""
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise ValueError(f"--objective takes NAME or NAME,NAME,... Received: --objective={text}")
+    parsed = []
+    for item in items:
+        name, sep, direction = item.partition(":")
+        parsed.append((name, direction) if sep else name)
+    return parsed[0] if len(parsed) == 1 and isinstance(parsed[0], str) else parsed
+
+
+def parse_constraint(text):
+    """``NAME=BOUND`` -> ``(name, float)``."""
+    name, sep, bound = text.partition("=")
+    try:
+        value = float(bound)
+    except ValueError:
+        value = None
+    if not sep or not name or value is None:
+        raise ValueError(f"--constraint takes NAME=NUMBER. Received: --constraint={text}")
+    return name, value
 
 
 def _tuples(value):
@@ -315,6 +358,23 @@ def _run(args, extra_data):
         return 0
     from tuner.searcher import check_best_model_path, search, search_role
 
+    objective = parse_objectives(args.objective)
+    several = isinstance(objective, list)
+    objective = ({"objectives": objective} if several
+                 else {"objective": objective, "direction": args.direction})
+    if several and args.direction is not None:
+        raise ValueError("--direction applies to one objective; write NAME:min or NAME:max in "
+                         f"--objective instead. Received: --direction={args.direction}")
+    constraints = dict(parse_constraint(text) for text in args.constraint)
+    pruning = None if args.prune is None else {
+        "rule": args.prune, "warmup": args.prune_warmup, "min_trials": args.prune_min_trials}
+    if args.plot is not None:
+        if not several:
+            raise ValueError("--plot draws the Pareto front of several objectives; give them "
+                             f"in --objective. Received: --objective={args.objective}")
+        from zoo import files
+
+        files.check_new_file(args.plot, overwrite=args.overwrite, what="plot")
     if args.out is not None and search_role() != "worker":
         # Before the data is loaded (a task's may take a while); search() checks again.
         check_best_model_path(args.out, args.overwrite)
@@ -328,8 +388,9 @@ def _run(args, extra_data):
           f"{args.epochs} epoch(s), backend {keras.backend.backend()}"
           + (f", distributed as {role}" if role else ""))
     result = search(
-        spec.name, train, validation, objective=args.objective, direction=args.direction,
-        algorithm=args.algorithm, max_trials=args.max_trials, epochs=args.epochs,
+        spec.name, train, validation, algorithm=args.algorithm, max_trials=args.max_trials,
+        epochs=args.epochs, max_time=args.max_time, constraints=constraints or None,
+        pruning=pruning, **objective,
         directory=args.directory, project_name=args.project_name, resume=not args.no_resume,
         hyperparameters=edits, overrides=overrides, batch_size=args.batch_size, seed=args.seed,
         max_consecutive_failed_trials=args.max_failures, best_model_path=args.out,
@@ -343,7 +404,16 @@ def _run(args, extra_data):
     print()
     print(result.table())
     print()
-    print(f"best trial {result.best_trial_id}: {result.objective} = {result.best_score:.6g}")
+    if result.stopped_by_time:
+        print(f"max_time spent: the search stopped after {result.time_spent_s:.0f} s "
+              "(the same command with a larger --max-time goes on)")
+    if len(result.objectives) > 1:
+        print(f"Pareto front (*): trials {', '.join(result.pareto_front)}")
+        if args.plot is not None:
+            print(f"Pareto plot: {printable(result.pareto_plot(args.plot, args.overwrite))}")
+    print(f"best trial {result.best_trial_id}: {result.objective} = {result.best_score:.6g}"
+          + (f" (within {', '.join(f'{k}={v:g}' for k, v in result.constraints.items())})"
+             if result.constraints else ""))
     print(f"best hyperparameters: {json.dumps(result.best_hyperparameters, sort_keys=True)}")
     print(f"best model: {printable(result.best_model_path)} (sha256 {result.best_model_sha256})")
     print(f"trials table: {printable(os.path.join(result.project_dir, 'trials.csv'))}")

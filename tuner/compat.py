@@ -128,6 +128,34 @@ def mark_tried(oracle, values):
     oracle._tried_so_far.add(oracle._compute_values_hash(values))
 
 
+def was_tried(oracle, values):
+    """Whether hyperparameter ``values`` were proposed before in this search.
+
+    keras-tuner 1.4.8: ``Oracle._tried_so_far`` and ``Oracle._compute_values_hash``.
+    """
+    return oracle._compute_values_hash(values) in oracle._tried_so_far
+
+
+def stopped_trial(oracle, tuner_id):
+    """The trial that tells ``tuner_id`` to stop asking (no new trial will start).
+
+    keras-tuner 1.4.8: a ``Trial`` with status ``STOPPED``; ``Oracle.tuner_ids``
+    lists the tuners still searching (a chief waits for it to empty).
+    """
+    oracle.tuner_ids.discard(tuner_id)
+    return _trial.Trial(oracle.get_space(), status=TrialStatus.STOPPED)
+
+
+def metrics_at_best_epoch(history, objective):
+    """Every metric of a ``keras.callbacks.History`` at the objective's best epoch.
+
+    keras-tuner 1.4.8: ``keras_tuner.src.engine.tuner_utils.convert_to_metrics_dict``.
+    """
+    from keras_tuner.src.engine import tuner_utils
+
+    return dict(tuner_utils.convert_to_metrics_dict(history, objective))
+
+
 def clear_jax_caches():
     """Drop JAX's Python-level caches (compiled functions of finished trials).
 

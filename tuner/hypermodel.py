@@ -324,5 +324,10 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return zoo.build(self.model_name, **self.params(hp))
 
     def fit(self, hp, model, *args, callbacks=None, **kwargs):
+        for callback in callbacks or []:
+            # A trial the tuner stopped (time budget, pruning) trains no further execution.
+            replayed = callback.replay() if hasattr(callback, "replay") else None
+            if replayed is not None:
+                return replayed
         callbacks = list(callbacks or []) + [FailOnNonFinite()]
         return model.fit(*args, callbacks=callbacks, **kwargs)

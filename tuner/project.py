@@ -364,14 +364,17 @@ def check_settings(project_dir, previous, settings):
     """
     legacy = "format" not in previous
     keys = [key for key in settings if key != "format" and (not legacy or key in previous)]
-    changed = [key for key in keys if previous.get(key) != settings[key]]
+    if not legacy:
+        # A setting recorded only when used (several objectives, pruning) counts when absent.
+        keys += [key for key in previous if key != "format" and key not in settings]
+    changed = [key for key in keys if previous.get(key) != settings.get(key)]
     if changed:
         key = changed[0]
         raise ValueError(
             f"The search in {quoted(project_dir)} was started with "
             f"{key}={printable(repr(previous.get(key)))}; resume it with the same settings, "
             "or pass resume=False (--no-resume) to start over, or another project_name "
-            f"(--project-name). Received: {key}={printable(repr(settings[key]))}")
+            f"(--project-name). Received: {key}={printable(repr(settings.get(key)))}")
     return [key for key in settings if key != "format" and key not in previous]
 
 

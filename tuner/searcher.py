@@ -19,6 +19,8 @@ import csv
 import dataclasses
 import gc
 import io
+import itertools
+import math
 import os
 import pathlib
 import time
@@ -27,7 +29,8 @@ import keras
 import keras_tuner
 
 import zoo
-from tuner import ALGORITHMS, compat, errors, project, state
+from tuner import ALGORITHMS, compat, errors, objectives as measured, pareto, project, \
+    state, stopping
 from tuner.errors import SearchFailedError
 from tuner.hypermodel import ZooHyperModel
 from zoo import files
@@ -38,17 +41,86 @@ from zoo.untrusted import printable, quoted
 _Status = compat.TrialStatus
 
 
-class RandomOracle(state.CrashSafeOracleMixin, keras_tuner.oracles.RandomSearchOracle):
-    """keras-tuner's random search oracle with crash-safe state files."""
+class TimeBudgetMixin:
+    """Put before a keras-tuner ``Oracle``: no new trial once ``time_budget`` is spent."""
+
+    time_budget = None  # a stopping.TimeBudget
+    stopped_by_time = False
+
+    def create_trial(self, tuner_id):
+        if (self.time_budget is not None and self.time_budget.exhausted()
+                and tuner_id not in self.ongoing_trials):
+            self.stopped_by_time = True
+            return compat.stopped_trial(self, tuner_id)
+        return super().create_trial(tuner_id)
 
 
-class BayesianOracle(state.CrashSafeOracleMixin,
+class RandomOracle(state.CrashSafeOracleMixin, TimeBudgetMixin,
+                   keras_tuner.oracles.RandomSearchOracle):
+    """keras-tuner's random search oracle with crash-safe state files and a time budget."""
+
+
+class BayesianOracle(state.CrashSafeOracleMixin, TimeBudgetMixin,
                      keras_tuner.oracles.BayesianOptimizationOracle):
-    """keras-tuner's Bayesian optimisation oracle with crash-safe state files."""
+    """keras-tuner's Bayesian optimisation oracle with crash-safe state files and a time budget."""
 
 
-class HyperbandOracle(state.CrashSafeOracleMixin, keras_tuner.oracles.HyperbandOracle):
-    """keras-tuner's Hyperband oracle with crash-safe state files."""
+class HyperbandOracle(state.CrashSafeOracleMixin, TimeBudgetMixin,
+                      keras_tuner.oracles.HyperbandOracle):
+    """keras-tuner's Hyperband oracle with crash-safe state files and a time budget."""
+
+
+class GridOracle(state.CrashSafeOracleMixin, TimeBudgetMixin, keras_tuner.Oracle):
+    """Every combination of the space's choices and stepped ranges, in a fixed order.
+
+    The next trial is the first combination not proposed before, so a
+    resumed grid goes on where it stopped (keras-tuner's own grid oracle
+    keeps its place in memory only).
+    """
+
+    def populate_space(self, trial_id):
+        for values in grid_values(self.get_space()):
+            if not compat.was_tried(self, values):
+                return {"status": _Status.RUNNING, "values": values}
+        return {"status": _Status.STOPPED, "values": None}
+
+
+def grid_axis(item):
+    """The values a grid takes for one hyperparameter (``hp.space`` item).
+
+    Raises:
+        ValueError: a range without a step (a continuous or log-sampled range).
+    """
+    kind = type(item).__name__
+    if kind in ("Float", "Int") and item.step is None:
+        raise ValueError(
+            f"A grid takes choices and stepped ranges; {item.name!r} is a range ({kind}) "
+            f"from {item.min_value:g} to {item.max_value:g} without a step. Fix it "
+            f"(hyperparameters={{{item.name!r}: value}}, --hp {item.name}=VALUE), list its "
+            f"values ([a, b], --hp {item.name}=A,B) or give a step "
+            f"({{'min': .., 'max': .., 'step': ..}}). Received: algorithm='grid'")
+    if kind == "Boolean":
+        return [False, True]
+    if kind == "Fixed":
+        return [item.value]
+    if kind == "Int":
+        return sorted({int(value) for value in item.values})
+    return list(item.values)
+
+
+def grid_values(hp):
+    """Every combination of ``hp``'s values, as dicts, in declaration order."""
+    names = [item.name for item in hp.space]
+    axes = [grid_axis(item) for item in hp.space]
+    for combination in itertools.product(*axes):
+        yield dict(zip(names, combination))
+
+
+def grid_size(hp):
+    """``(combinations, "name x count, ...")`` of ``hp``'s grid."""
+    axes = [(item.name, len(grid_axis(item))) for item in hp.space]
+    shown = ", ".join(f"{name}: {count}" for name, count in axes if count > 1)
+    return math.prod(count for _, count in axes), shown or "nothing varies"
 
 
 class RequireObjective(keras.callbacks.Callback):
@@ -93,6 +165,12 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         self.trial_errors = {}  # trial_id -> one line naming the error of a failed trial
         self.verbose = 0
         self.distribution = None  # a zoo.Distribution to build and train under
+        self.measured = ()  # the objectives this tuner measures on each trained model
+        self.example = None  # one example (x) for latency_ms
+        self.latency_runs = 20
+        self.budget = None  # a stopping.TimeBudget
+        self.pruner = None  # a stopping.MedianPruner
+        self.monitors = {}  # trial_id -> stopping.TrialMonitor of a running trial
 
     def declare_space(self, hp):
         self.hypermodel.declare_hyperparameters(hp)
@@ -134,6 +212,11 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         return model
 
     def on_trial_end(self, trial):
+        monitor = self.monitors.pop(trial.trial_id, None)
+        if monitor is not None:
+            monitor.finish(trial.status)
+        if self.budget is not None:
+            self.budget.save()
         error = self.trial_errors.pop(trial.trial_id, None)
         if error is not None and trial.status != _Status.COMPLETED:
             # The first line names the error; keras-tuner's traceback follows.
@@ -156,15 +239,29 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         if "tuner/epochs" in values:
             fit_kwargs["epochs"] = values["tuner/epochs"]
             fit_kwargs["initial_epoch"] = values["tuner/initial_epoch"]
+        objective = self.oracle.objective
+        monitor = stopping.TrialMonitor(self.get_trial_dir(trial.trial_id), objective,
+                                        self.budget, self.pruner,
+                                        getattr(self, "completed_curves", None))
+        self.monitors[trial.trial_id] = monitor
         fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or []) + [
-            RequireObjective(self.oracle.objective.name)]
+            RequireObjective(objective.name), monitor]
         try:
-            return super().run_trial(trial, *fit_args, **fit_kwargs)
+            histories = super().run_trial(trial, *fit_args, **fit_kwargs)
+            if not self.measured:
+                return histories
+            # The objectives measured on the trained model join every execution's metrics.
+            model = monitor.shared["model"]
+            values = measured.measure(model, self.measured, self.example, self.latency_runs)
+            return [{**compat.metrics_at_best_epoch(history, objective), **values}
+                    for history in histories]
         except Exception as error:
             # keras-tuner keeps only the traceback text, whose last line may
             # be JAX's note on filtered frames: keep the error itself.
             self.trial_errors[trial.trial_id] = errors.describe(error)
             raise
+        finally:
+            monitor.shared["model"] = None
 
     def build_hypermodel(self, hp):
         model = super().build_hypermodel(hp)
@@ -212,19 +309,28 @@ class SearchResult:
 
     Attributes:
         model_name: the registry entry searched.
-        objective: the metric optimised, and ``direction`` ("min"/"max").
-        best_hyperparameters: values of the best completed trial.
+        objective: the first (or only) objective, and ``direction``
+            ("min"/"max"); the search algorithm proposes trials by it.
+        best_hyperparameters: values of the best trial.
         best_params: the ``zoo.build`` arguments they stand for.
-        best_score: the best trial's objective value.
+        best_score: the best trial's first objective.
         best_trial_id: its id.
         best_model_path: the ``.keras`` file written with ``zoo.save``.
         best_model_sha256: that file's SHA-256.
         trials: one dict per trial (``trial_id``, ``status``, ``score``,
-            ``hyperparameters``, ``metrics``, ``message``: for a failed
-            trial, its error's type and first line), in id order.
+            ``hyperparameters``, ``metrics``, ``values`` (each objective's
+            value), ``pareto`` (on the front), ``stopped_epoch`` (for a
+            ``PRUNED`` or ``STOPPED`` trial), ``message``: a failed trial's
+            error or why it stopped), in id order.
         project_dir: the folder holding the search state.
         role: ``"single"``, ``"chief"`` or ``"worker"``. A worker knows only
             the trials it ran (``trials``); the best-* fields are ``None``.
+        objectives: ``[(name, direction), ...]``, every objective in order.
+        pareto_front: the ids of the non-dominated trials (completed or
+            stopped by the time budget, every objective measured).
+        constraints: ``{name: bound}`` the best model had to meet.
+        time_spent_s: seconds the search has spent, over every resume.
+        stopped_by_time: ``max_time`` ended the search.
     """
 
     model_name: str
@@ -239,21 +345,37 @@ class SearchResult:
     trials: list
     project_dir: str
     role: str = "single"
+    objectives: list = dataclasses.field(default_factory=list)
+    pareto_front: list = dataclasses.field(default_factory=list)
+    constraints: dict = dataclasses.field(default_factory=dict)
+    time_spent_s: float | None = None
+    stopped_by_time: bool = False
+
+    def _extra_objectives(self):
+        return [name for name, _ in self.objectives[1:]]
 
     def table(self):
-        """The trials as a fixed-width text table (failed trials with their error)."""
+        """The trials as a fixed-width text table (``*`` marks the Pareto front)."""
         names = []
         for row in self.trials:
             names += [name for name in row["hyperparameters"] if name not in names]
+        extra = self._extra_objectives()
+        several = len(self.objectives) > 1
         failed = any(row["message"] for row in self.trials)
-        header = ["trial", "status", self.objective] + names + (["error"] if failed else [])
+        note = "error" if any(row["status"] == _Status.FAILED for row in self.trials) \
+            else "note"
+        header = (["trial", "status", self.objective] + extra + (["front"] if several else [])
+                  + names + ([note] if failed else []))
         lines = [header]
         for row in self.trials:
             score = "" if row["score"] is None else f"{row['score']:.5g}"
+            others = [_number(row.get("values", {}).get(name)) for name in extra]
+            front = (["*" if row.get("pareto") else ""] if several else [])
             values = [printable(_short(row["hyperparameters"].get(name, "")), 60)
                       for name in names]
             error = [printable(row["message"] or "", 160)] if failed else []
-            lines.append([row["trial_id"], row["status"], score] + values + error)
+            lines.append([row["trial_id"], row["status"], score] + others + front + values
+                         + error)
         widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
         return "\n".join(
             "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip()
@@ -261,43 +383,53 @@ class SearchResult:
         )
 
     def to_csv(self):
-        """The trials as CSV text (hyperparameters in their own columns)."""
+        """The trials as CSV text (hyperparameters and objectives in their own columns)."""
         names = []
         for row in self.trials:
             names += [name for name in row["hyperparameters"] if name not in names]
+        extra = self._extra_objectives()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["trial_id", "status", self.objective] + names + ["message"])
+        writer.writerow(["trial_id", "status", self.objective] + extra
+                        + ["pareto", "stopped_epoch"] + names + ["message"])
         for row in self.trials:
             writer.writerow([row["trial_id"], row["status"], row["score"]]
+                            + [row.get("values", {}).get(name) for name in extra]
+                            + [bool(row.get("pareto")), row.get("stopped_epoch")]
                             + [row["hyperparameters"].get(name, "") for name in names]
                             + [row["message"] or ""])
         return buffer.getvalue()
+
+    def pareto_plot(self, path, overwrite=False, title=None):
+        """Draw the trials and their Pareto front to ``path`` (.png, .svg or .pdf).
+
+        Two objectives: a scatter with the front; more: parallel coordinates.
+        An existing file is replaced only with ``overwrite=True``.
+
+        Raises:
+            ValueError: fewer than two objectives, or no trial to draw.
+            ImportError: matplotlib is missing.
+        """
+        if len(self.objectives) < 2:
+            raise ValueError("A Pareto plot needs at least two objectives; this search had "
+                             f"{len(self.objectives)}. Received: objectives={self.objectives!r}")
+        trials = [{"trial_id": row["trial_id"], "status": row["status"],
+                   "values": row.get("values", {}), "pareto": bool(row.get("pareto"))}
+                  for row in self.trials]
+        default = f"{self.model_name}: {len(self.pareto_front)} of {len(self.trials)} " \
+                  "trials on the Pareto front"
+        return pareto.plot(path, trials, [tuple(item) for item in self.objectives],
+                           title=title or default, overwrite=overwrite)
+
+
+def _number(value):
+    return "" if value is None else f"{value:.5g}"
 
 
 def _short(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
-
-
-def _objective(objective, direction):
-    if isinstance(objective, keras_tuner.Objective):
-        return objective
-    if not isinstance(objective, str) or not objective:
-        raise TypeError(f"`objective` must be a metric name. Received: objective={objective!r}")
-    if direction is not None:
-        checks.choice("direction", direction, ("min", "max"))
-        return keras_tuner.Objective(objective, direction)
-    name = objective.removeprefix("val_")
-    if any(word in name for word in ("loss", "error", "crossentropy", "perplexity")):
-        return keras_tuner.Objective(objective, "min")
-    if any(word in name for word in ("acc", "auc", "precision", "recall", "f1", "match")):
-        return keras_tuner.Objective(objective, "max")
-    raise ValueError(
-        f"Cannot tell whether {objective!r} should go up or down; pass direction='min' or "
-        f"'max'. Received: objective={objective!r}"
-    )
 
 
 def _oracle(algorithm, objective, max_trials, epochs, seed, max_consecutive_failed_trials):
@@ -307,6 +439,8 @@ def _oracle(algorithm, objective, max_trials, epochs, seed, max_consecutive_fail
         return RandomOracle(max_trials=max_trials, **common)
     if algorithm == "bayesian":
         return BayesianOracle(max_trials=max_trials, **common)
+    if algorithm == "grid":
+        return GridOracle(max_trials=max_trials, **common)
     # Hyperband brackets repeat until `max_trials` trials have run.
     oracle = HyperbandOracle(max_epochs=max(epochs, 2), factor=3, hyperband_iterations=None,
                              **common)
@@ -362,14 +496,24 @@ def search_role():
 
 
 def _settings(model_name, algorithm, objective, hyperparameters, overrides, epochs,
-              batch_size, seed, executions_per_trial, data):
-    """The settings that identify a search (see ``tuner.project``)."""
-    return zoo.to_jsonable({
+              batch_size, seed, executions_per_trial, data, plan=None):
+    """The settings that identify a search (see ``tuner.project``).
+
+    Several objectives and pruning are recorded only when used, so a search
+    of an earlier release resumes with neither.
+    """
+    settings = {
         "model_name": model_name, "algorithm": algorithm, "objective": objective.name,
         "direction": objective.direction, "hyperparameters": hyperparameters or {},
         "overrides": overrides or {}, "epochs": epochs, "batch_size": batch_size,
         "seed": seed, "executions_per_trial": executions_per_trial, "data": data,
-    })
+    }
+    if plan is not None and len(plan.objectives) > 1:
+        settings["objectives"] = [[o.name, o.direction] for o in plan.objectives]
+    if plan is not None and plan.pruner is not None:
+        settings["pruning"] = {"rule": "median", "warmup": plan.pruner.warmup,
+                               "min_trials": plan.pruner.min_trials}
+    return zoo.to_jsonable(settings)
 
 
 def check_best_model_path(path, overwrite=False):
@@ -406,7 +550,7 @@ def _consecutive_failures(oracle):
     return count
 
 
-def _trial_rows(trials):
+def _trial_rows(trials, project_dir, objectives=()):
     rows = []
     for trial_id in sorted(trials):
         trial = trials[trial_id]
@@ -417,16 +561,55 @@ def _trial_rows(trials):
                 metrics[name] = float(value)
         message = errors.trial_error(trial.message) if trial.status != _Status.COMPLETED \
             else None
+        status, stopped_epoch = trial.status, None
+        curve = stopping.read_curve(os.path.join(project_dir, f"trial_{trial.trial_id}"))
+        if status == _Status.COMPLETED and curve is not None \
+                and curve.get("state") in ("pruned", "stopped"):
+            status = stopping.PRUNED if curve["state"] == "pruned" else stopping.STOPPED
+            stopped_epoch = curve.get("epoch")
+            message = printable(curve.get("reason", ""), 200)
         rows.append({
             "trial_id": trial.trial_id,
-            "status": trial.status,
+            "status": status,
             "score": None if trial.score is None else float(trial.score),
             "hyperparameters": {key: value for key, value in trial.hyperparameters.values.items()
                                 if not key.startswith("tuner/")},
             "metrics": metrics,
+            "values": {objective.name: metrics.get(objective.name) for objective in objectives},
+            "stopped_epoch": stopped_epoch,
+            "pareto": False,
             "message": message,
         })
     return rows
+
+
+def _eligible(row):
+    """Completed (or stopped by the time budget) with every objective measured."""
+    return row["status"] in (_Status.COMPLETED, stopping.STOPPED) and all(
+        value is not None and math.isfinite(value) for value in row["values"].values())
+
+
+def _mark_front(rows, objectives):
+    """Mark the non-dominated eligible rows; returns their trial ids."""
+    candidates = [row for row in rows if _eligible(row)]
+    directions = [objective.direction for objective in objectives]
+    points = [[row["values"][objective.name] for objective in objectives]
+              for row in candidates]
+    front = [candidates[index] for index in pareto.front(points, directions)]
+    for row in front:
+        row["pareto"] = True
+    return [row["trial_id"] for row in front]
+
+
+def _choose_best(rows, objectives, constraints):
+    """The best first objective among eligible rows that meet the constraints."""
+    primary = objectives[0]
+    feasible = [row for row in rows if _eligible(row)
+                and measured.satisfies(row["values"], constraints, objectives)]
+    if not feasible:
+        return None
+    sign = 1.0 if primary.direction == "min" else -1.0
+    return min(feasible, key=lambda row: (sign * row["values"][primary.name], row["trial_id"]))
 
 
 def save_model(model, path, metadata, overwrite=False):
@@ -434,12 +617,13 @@ def save_model(model, path, metadata, overwrite=False):
     return zoo.save(model, path, metadata=metadata, overwrite=overwrite)
 
 
-def search(model_name, train, validation=None, *, objective="val_loss", direction=None,
-           algorithm="random", max_trials=10, epochs=5, directory="tuner_runs",
+def search(model_name, train, validation=None, *, objective=None, direction=None,
+           objectives=None, constraints=None, algorithm="random", max_trials=10, epochs=5,
+           max_time=None, pruning=None, directory="tuner_runs",
            project_name=None, resume=True, hyperparameters=None, overrides=None,
            batch_size=None, seed=0, max_consecutive_failed_trials=3, executions_per_trial=1,
            best_model_path=None, overwrite=False, dataset=None, callbacks=None, verbose=0,
-           distribute=None, **fit_kwargs):
+           distribute=None, latency_runs=20, **fit_kwargs):
     """Search the hyperparameters of the registry entry ``model_name``.
 
     Args:
@@ -447,13 +631,38 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         train: ``(x, y)`` arrays (``x``/``y`` may be dicts keyed by input or
             output name) or a dataset yielding ``(x, y)`` batches.
         validation: the same for validation; needed for ``val_*`` objectives.
-        objective: the metric to optimise, as Keras logs it (``"val_loss"``,
-            ``"val_accuracy"``, ...) or a ``keras_tuner.Objective``.
-        direction: ``"min"``/``"max"``; inferred from the name when ``None``.
-        algorithm: ``"random"``, ``"bayesian"`` or ``"hyperband"``.
+        objective: the metric to optimise, as Keras logs it (default
+            ``"val_loss"``; ``"val_accuracy"``, ...) or a ``keras_tuner.Objective``.
+        direction: ``"min"``/``"max"``; inferred from the name when ``None``
+            (a direction that contradicts the name is refused).
+        objectives: several objectives instead of ``objective``: names,
+            ``(name, direction)`` pairs or ``keras_tuner.Objective``s. Besides
+            logged metrics, the tuner measures ``latency_ms`` (median batch-1
+            ``predict_on_batch`` time), ``params`` and ``file_bytes`` on every
+            trial's model. The first objective is a logged metric: the
+            algorithm proposes trials by it and it picks each trial's best
+            epoch. The result marks the Pareto front (``pareto_front``,
+            ``pareto_plot``).
+        constraints: ``{objective: bound}`` (an upper bound for a minimised
+            objective, a lower one for a maximised objective). The best model
+            is the trial with the best first objective among those meeting
+            every constraint (without constraints: the best first objective).
+        algorithm: ``"random"``, ``"bayesian"``, ``"hyperband"`` or ``"grid"``
+            (every combination of the choices and stepped ranges, in order;
+            a grid larger than ``max_trials`` or a range without a step is
+            refused).
         max_trials: how many trials in all (including failed ones and those
             run before a resume).
         epochs: epochs per trial (Hyperband: the most epochs of any trial).
+        max_time: a wall-clock budget for the whole search (seconds, or
+            ``"90s"``, ``"30m"``, ``"1h30m"``): no trial starts after it, and
+            the running trial stops at the end of its epoch (``STOPPED``). Time
+            spent before a resume counts (``zoo_time.json``).
+        pruning: ``"median"`` or ``{"rule": "median", "warmup": 1,
+            "min_trials": 3}``: after ``warmup`` epochs, a trial whose best
+            objective so far is worse than the median of ``min_trials`` or
+            more completed trials at the same epoch stops (``PRUNED``, with the
+            epoch). Random, Bayesian and grid searches; off by default.
         directory, project_name: the search lives in
             ``directory/project_name`` (default project name: the model name;
             one plain folder name, not a path). A new search claims that
@@ -484,6 +693,7 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         verbose: 0 is silent; 1 prints keras-tuner's trial tables, Keras'
             progress bars and one line per failed trial (its full traceback
             too with ``ZOO_TRACEBACK=1``).
+        latency_runs: timed calls per ``latency_ms`` measurement.
         distribute: ``"data_parallel"`` trains every trial across the local
             devices (``zoo.distribute``). Array data is cut to whole batches
             (``batch_size``, default 32, must split across the devices), a
@@ -497,7 +707,10 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
 
     Raises:
         ValueError: unknown model, algorithm or hyperparameter, a bad range,
-            ``max_trials``/``epochs`` < 1, a ``val_*`` objective without
+            ``max_trials``/``epochs`` < 1, an objective the model does not log,
+            a contradicting direction, a ``max_time`` that does not parse,
+            pruning with one epoch or with Hyperband, a grid larger than
+            ``max_trials``, a ``val_*`` objective without
             validation data, a ``project_name`` that is not one folder name,
             a folder that is not a search (``resume=False`` included), or a
             resumed project started with other settings or data.
@@ -514,15 +727,15 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
     >>> 2 <= result.best_hyperparameters["code_size"] <= 4
     True
     """
+    started = time.monotonic()
     checks.choice("algorithm", algorithm, ALGORITHMS)
     checks.positive_int("max_trials", max_trials)
     checks.positive_int("epochs", epochs)
-    objective = _objective(objective, direction)
-    if objective.name.startswith("val_") and validation is None:
-        raise ValueError(
-            f"The objective {objective.name!r} is measured on validation data; pass "
-            "`validation` or choose a training metric. Received: validation=None"
-        )
+    checks.positive_int("latency_runs", latency_runs)
+    plan = _plan(objective, direction, objectives, constraints, max_time, pruning, epochs,
+                 algorithm, executions_per_trial, latency_runs)
+    objective = plan.objectives[0]
+    measured.check_logged(plan.objectives, None, validation is not None)
     strategy = None if distribute is None else zoo.distribute(distribute)
     args, kwargs = _fit_arguments(train, validation, batch_size)
     callbacks = list(callbacks or [])
@@ -530,42 +743,138 @@ def search(model_name, train, validation=None, *, objective="val_loss", directio
         args, kwargs, callbacks = _distributed_arguments(strategy, args, kwargs, callbacks)
     hypermodel = ZooHyperModel(model_name, hyperparameters=hyperparameters, overrides=overrides)
     model_name = hypermodel.model_name
+    if algorithm == "grid":
+        _check_grid(hypermodel, max_trials)
     role = search_role()
     project_name = project.check_project_name(model_name if project_name is None
                                               else project_name)
     project_dir = os.path.join(os.fspath(directory), project_name)
+    plan.example = measured.example_batch(args)
+    plan.started = started
     lock = None
     if role != "worker":
         if best_model_path is not None:
             best_model_path = check_best_model_path(best_model_path, overwrite)
+        measured.check_logged(plan.objectives, _logged_metrics(hypermodel, plan),
+                              validation is not None)
         settings = _settings(model_name, algorithm, objective, hyperparameters, overrides,
                              epochs, batch_size, seed, executions_per_trial,
-                             project.fingerprint(train, validation, dataset))
+                             project.fingerprint(train, validation, dataset), plan)
         lock = project.open_project(project_dir, settings, resume)
     try:
         return _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs,
                        directory, project_name, project_dir, role, seed,
                        max_consecutive_failed_trials, executions_per_trial, best_model_path,
-                       overwrite, dataset, callbacks, verbose, fit_kwargs, strategy)
+                       overwrite, dataset, callbacks, verbose, fit_kwargs, strategy, plan)
     finally:
         if lock is not None:
             lock.release()
 
 
+@dataclasses.dataclass
+class _Plan:
+    """The objectives of a search and how it may end early."""
+
+    objectives: list
+    constraints: dict
+    max_time_s: float | None
+    pruner: object
+    latency_runs: int
+    example: object = None  # (x, y) of one training example
+    started: float | None = None  # time.monotonic() when search() was called
+
+    @property
+    def measured(self):
+        return tuple(o.name for o in self.objectives if o.name in measured.MEASURED)
+
+
+def _plan(objective, direction, objectives, constraints, max_time, pruning, epochs, algorithm,
+          executions_per_trial, latency_runs):
+    if objectives is not None and objective is not None:
+        raise ValueError("Give `objective` (one) or `objectives` (a list), not both. "
+                         f"Received: objective={objective!r}, objectives={objectives!r}")
+    if objectives is None:
+        parsed = [measured.one("val_loss" if objective is None else objective, direction)]
+    else:
+        if direction is not None:
+            raise ValueError("With `objectives`, give each direction in a (name, direction) "
+                             f"pair. Received: direction={direction!r}")
+        parsed = measured.parse(objectives)
+    if parsed[0].name in measured.MEASURED:
+        raise ValueError(
+            f"The first objective guides the search and picks the best epoch, so it is a "
+            f"metric the model logs (val_loss, ...); put {parsed[0].name!r} after it. "
+            f"Received: objectives={[o.name for o in parsed]!r}")
+    return _Plan(parsed, measured.check_constraints(constraints, parsed),
+                 None if max_time is None else measured.parse_duration(max_time),
+                 stopping.parse_pruning(pruning, epochs, algorithm, executions_per_trial),
+                 latency_runs)
+
+
+def _check_grid(hypermodel, max_trials):
+    hp = keras_tuner.HyperParameters()
+    hypermodel.declare_hyperparameters(hp)
+    size, shown = grid_size(hp)
+    if size > max_trials:
+        raise ValueError(
+            f"The grid has {size} combinations ({shown}), more than max_trials={max_trials}; "
+            "raise max_trials or narrow the space (fix values or list fewer with "
+            f"hyperparameters= / --hp). Received: max_trials={max_trials}")
+
+
+def _logged_metrics(hypermodel, plan):
+    """The metric names (without ``val_``) a model of the space logs, or ``None``.
+
+    Only asked when an objective is neither a loss nor measured: it builds
+    the space's default model and evaluates it on one example.
+    """
+    names = [o.name for o in plan.objectives]
+    if all(name in measured.ALWAYS_LOGGED or name in measured.MEASURED for name in names):
+        return None
+    if plan.example is None:
+        return None
+    try:
+        model = hypermodel.build(keras_tuner.HyperParameters())
+        logs = model.evaluate(*plan.example, verbose=0, return_dict=True)
+        return set(logs)
+    except Exception:  # noqa: BLE001 - a default the builder refuses: trials will tell
+        return None
+    finally:
+        keras.backend.clear_session()
+
+
 def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, directory,
             project_name, project_dir, role, seed, max_consecutive_failed_trials,
             executions_per_trial, best_model_path, overwrite, dataset, callbacks, verbose,
-            fit_kwargs, strategy=None):
+            fit_kwargs, strategy=None, plan=None):
     model_name = hypermodel.model_name
+    plan = plan or _plan(objective, None, None, None, None, None, epochs, algorithm,
+                         executions_per_trial, 20)
     oracle = _oracle(algorithm, objective, max_trials, epochs, seed, max_consecutive_failed_trials)
     # The folder is ours (claimed, or checked and locked) or the chief's: never
     # let keras-tuner delete it (resume=False went through project.open_project).
     tuner = ZooTuner(oracle, hypermodel, directory=os.fspath(directory), project_name=project_name,
                      overwrite=False, executions_per_trial=executions_per_trial)
     tuner.distribution = strategy
+    budget = stopping.TimeBudget(project_dir, plan.max_time_s, record=role != "worker",
+                                 start=plan.started)
+    tuner.budget, tuner.pruner = budget, plan.pruner
+    tuner.completed_curves = stopping.CompletedCurves(project_dir)
+    tuner.measured, tuner.latency_runs = plan.measured, plan.latency_runs
+    tuner.example = None if plan.example is None else plan.example[0]
     if role != "worker":
         # A resumed search may be asked for more trials than it first was.
         oracle.max_trials = max_trials
+        oracle.time_budget = budget
+
+    def make_result(rows, role=role):
+        return SearchResult(model_name, objective.name, objective.direction, None, None, None,
+                            None, None, None, rows, project_dir, role,
+                            objectives=[[o.name, o.direction] for o in plan.objectives],
+                            constraints=dict(plan.constraints),
+                            time_spent_s=round(budget.spent(), 3),
+                            stopped_by_time=bool(getattr(oracle, "stopped_by_time", False)))
+
     # Every trial starts with a full garbage collection (see ZooTuner._try_build).
     # With TensorFlow loaded that walks ~10^6 long-lived objects (~0.3 s);
     # freezing what exists now limits it to what the search creates.
@@ -589,43 +898,45 @@ def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, 
         failures = 0 if role == "worker" else _consecutive_failures(tuner.oracle)
         if failures < max_consecutive_failed_trials:
             raise
-        rows = _trial_rows(tuner.oracle.trials)
-        _write_trials_csv(SearchResult(model_name, objective.name, objective.direction, None,
-                                       None, None, None, None, None, rows, project_dir, role))
+        rows = _trial_rows(tuner.oracle.trials, project_dir, plan.objectives)
+        _write_trials_csv(make_result(rows))
         last = next((row["message"] for row in reversed(rows) if row["message"]), None)
         raise SearchFailedError(
             f"The search in {quoted(project_dir)} stopped after {failures} failed trials in a "
             f"row (max_consecutive_failed_trials={max_consecutive_failed_trials}); the trials "
             f"are listed in trials.csv. Received: last_error={_quoted_error(last)}") from error
     finally:
+        budget.save()
         if freeze:
             gc.unfreeze()
 
     if role == "worker":
         # A worker's copies of its trials carry their status, not their metrics.
-        return SearchResult(model_name, objective.name, objective.direction, None, None, None,
-                            None, None, None, _trial_rows(tuner.finished_here), project_dir,
-                            role)
-    rows = _trial_rows(tuner.oracle.trials)
-    completed = [t for t in tuner.oracle.get_best_trials(len(tuner.oracle.trials))
-                 if t.status == _Status.COMPLETED]
-    result = SearchResult(model_name, objective.name, objective.direction, None, None, None,
-                          None, None, None, rows, project_dir, role)
+        return make_result(_trial_rows(tuner.finished_here, project_dir, plan.objectives))
+    rows = _trial_rows(tuner.oracle.trials, project_dir, plan.objectives)
+    result = make_result(rows)
+    result.pareto_front = _mark_front(rows, plan.objectives)
+    best_row = _choose_best(rows, plan.objectives, plan.constraints)
     _write_trials_csv(result)
-    if not completed:
-        last = next((row["message"] for row in reversed(rows) if row["message"]), None)
+    if best_row is None:
+        last = next((row["message"] for row in reversed(rows)
+                     if row["message"] and row["status"] == _Status.FAILED), None)
+        if any(_eligible(row) for row in rows):
+            raise SearchFailedError(
+                f"No trial of the search in {quoted(project_dir)} meets the constraints "
+                f"{plan.constraints}; the trials are listed in trials.csv. "
+                f"Received: constraints={plan.constraints}")
+        spent = " (max_time was spent first)" if result.stopped_by_time else ""
         raise SearchFailedError(
-            f"No trial of the search in {quoted(project_dir)} completed; the trials are listed "
-            f"in trials.csv. Received: last_error={_quoted_error(last)}"
+            f"No trial of the search in {quoted(project_dir)} completed{spent}; the trials are "
+            f"listed in trials.csv. Received: last_error={_quoted_error(last)}"
         )
-    best = completed[0]
+    best = tuner.oracle.trials[best_row["trial_id"]]
     model = tuner.load_model(best)
-    best_values = {key: value for key, value in best.hyperparameters.values.items()
-                   if not key.startswith("tuner/")}
-    best_row = next(row for row in rows if row["trial_id"] == best.trial_id)
+    best_values = dict(best_row["hyperparameters"])
     result.best_hyperparameters = best_values
     result.best_params = zoo.to_jsonable(hypermodel.params(best.hyperparameters.copy()))
-    result.best_score = float(best.score)
+    result.best_score = float(best_row["values"][objective.name])
     result.best_trial_id = best.trial_id
     if best_model_path is None:
         # The default path is inside the search's own folder: the zoo owns it.
@@ -638,8 +949,13 @@ def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, 
         "search": {"model_name": model_name, "algorithm": algorithm,
                    "objective": objective.name, "direction": objective.direction,
                    "trial_id": best.trial_id, "max_trials": max_trials, "epochs": epochs,
-                   "trials_completed": len(completed), "project_dir": project_dir},
+                   "trials_completed": sum(_eligible(row) for row in rows),
+                   "project_dir": project_dir},
     }
+    if len(plan.objectives) > 1:
+        metadata["search"].update(
+            objectives=result.objectives, constraints=result.constraints,
+            pareto_front=result.pareto_front, on_pareto_front=best_row["pareto"])
     result.best_model_sha256 = save_model(model, result.best_model_path, metadata, overwrite)
     del model
     keras.backend.clear_session()

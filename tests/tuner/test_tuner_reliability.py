@@ -211,7 +211,8 @@ def test_resuming_with_other_data_or_settings_is_refused(tmp_path):
         "hyperparameters": dict(hyperparameters={**SPACE, "code_size": 3}),
         "overrides": dict(overrides={**DENSE, "output_activation": "linear"}),
         "executions_per_trial": dict(executions_per_trial=2),
-        "direction": dict(direction="max"),
+        # Recorded only when used: absent from the first search's settings, still compared.
+        "objectives": dict(objectives=["val_loss", "params"]),
     }
     for key, change in changes.items():
         kwargs = {"seed": 3, "train": train, "validation": validation, **change}

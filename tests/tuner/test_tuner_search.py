@@ -287,7 +287,8 @@ def test_hyperband_and_bayesian_finish(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"algorithm": "grid"}, ValueError, r"`algorithm` must be one of.*Received: algorithm='grid'"),
+    ({"algorithm": "genetic"}, ValueError,
+     r"`algorithm` must be one of.*Received: algorithm='genetic'"),
     ({"max_trials": 0}, ValueError,
      r"`max_trials` must be a positive integer.*Received: max_trials=0"),
     ({"epochs": 1.5}, ValueError, r"`epochs` must be a positive integer.*Received: epochs=1.5"),
