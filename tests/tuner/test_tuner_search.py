@@ -341,16 +341,21 @@ _KILLED_SEARCH = textwrap.dedent("""
                 time.sleep(600)   # killed here, in the middle of trial 1
 
     x = np.random.default_rng(0).random((64, 6)).astype("float32")
-    tuner.search("dense_autoencoder", (x, x), (x, x), max_trials=3, epochs=1, batch_size=32,
+    tuner.search("dense_autoencoder", (x, x), (x, x), max_trials=3, epochs=2, batch_size=32,
                  directory=directory, overrides={"input_dim": 6, "jit_compile": %(jit)r},
-                 hyperparameters=%(space)r, callbacks=[StallSecondTrial()], seed=5)
+                 hyperparameters=%(space)r, callbacks=[StallSecondTrial()], seed=5,
+                 **%(extra)r)
 """)
 
 
 def test_resume_after_sigkill_in_the_middle_of_a_trial(tmp_path):
     directory, marker = tmp_path / "runs", tmp_path / "in_trial_1"
     script = tmp_path / "killed.py"
-    script.write_text(_KILLED_SEARCH % {"jit": JIT, "space": SMALL_SPACE})
+    # With the issue-20 options on: curves, the time file and measured objectives
+    # are written atomically too.
+    extra = {"objectives": ["val_loss", "params"], "max_time": "10m",
+             "pruning": {"warmup": 0, "min_trials": 1}}
+    script.write_text(_KILLED_SEARCH % {"jit": JIT, "space": SMALL_SPACE, "extra": extra})
     child = subprocess.Popen([sys.executable, str(script), str(directory), str(marker)],
                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 240
@@ -364,6 +369,8 @@ def test_resume_after_sigkill_in_the_middle_of_a_trial(tmp_path):
     project = directory / "dense_autoencoder"
     before = _trial_files(project)
     assert {tid: t["status"] for tid, t in before.items()} == {"0": "COMPLETED", "1": "RUNNING"}
+    spent = json.loads((project / "zoo_time.json").read_text())["spent_s"]
+    assert spent > 0
 
     ran = []
 
@@ -372,9 +379,12 @@ def test_resume_after_sigkill_in_the_middle_of_a_trial(tmp_path):
             ran.append(1)
 
     x, _ = _arrays()
-    result = tuner.search("dense_autoencoder", (x, x), (x, x), max_trials=3, epochs=1,
+    result = tuner.search("dense_autoencoder", (x, x), (x, x), max_trials=3, epochs=2,
                           batch_size=32, directory=directory, overrides=DENSE,
-                          hyperparameters=SMALL_SPACE, callbacks=[Count()], seed=5)
+                          hyperparameters=SMALL_SPACE, callbacks=[Count()], seed=5, **extra)
+    assert result.time_spent_s > spent  # the time before the kill counts
+    assert all(row["values"]["params"] > 0 for row in result.trials)
+    assert all(row["status"] in ("COMPLETED", "PRUNED") for row in result.trials)
     after = _trial_files(project)
     assert sorted(after) == ["0", "1", "2"]  # no trial lost, no id twice
     assert all(t["status"] == "COMPLETED" for t in after.values())
@@ -449,8 +459,9 @@ _WORKER = textwrap.dedent("""
 
     data = np.load(os.path.join(directory, "data.npz"))
     x, x_val = data["x_train"], data["x_val"]
-    result = tuner.search("dense_autoencoder", (x, x), (x_val, x_val), max_trials=4, epochs=1,
-                          batch_size=32, directory=directory,
+    result = tuner.search("dense_autoencoder", (x, x), (x_val, x_val), max_trials=4, epochs=2,
+                          batch_size=32, directory=directory, max_time="10m",
+                          objectives=["val_loss", "params"], pruning={"warmup": 0},
                           overrides={"input_dim": 6, "jit_compile": %(jit)r},
                           hyperparameters=%(space)r, callbacks=[BothWorkersStarted()])
     print("RESULT " + json.dumps({"role": result.role, "trials": result.trials}))
@@ -470,7 +481,9 @@ def test_distributed_chief_and_two_workers_finish_one_search(tmp_path):
     port = str(_free_port())
     chief_command = [
         sys.executable, "-m", "tuner", "--backend", BACKEND, "dense_autoencoder",
-        "--data", str(tmp_path / "data.npz"), "--max-trials", "4", "--epochs", "1",
+        "--data", str(tmp_path / "data.npz"), "--max-trials", "4", "--epochs", "2",
+        "--objective", "val_loss,params", "--prune", "median", "--prune-warmup", "0",
+        "--max-time", "10m",
         "--batch-size", "32", "--directory", str(tmp_path), "--quiet", "--hp", "depth=1",
         "--hp", "units_0=4:8", "--hp", "code_size=2:4", "--set", "input_dim=6",
         "--set", f"jit_compile={json.dumps(JIT)}"]
@@ -501,7 +514,13 @@ def test_distributed_chief_and_two_workers_finish_one_search(tmp_path):
         chief = json.load(handle)
     assert chief["role"] == "chief" and chief["best_trial_id"] is not None
     assert [row["trial_id"] for row in chief["trials"]] == ["0", "1", "2", "3"]
-    assert all(row["status"] == "COMPLETED" for row in chief["trials"])
+    # Several objectives, pruning and the time budget work across processes: the
+    # workers measure and prune (reading the shared folder), the chief ranks.
+    assert all(row["status"] in ("COMPLETED", "PRUNED") for row in chief["trials"])
+    assert all(row["values"]["params"] > 0 for row in chief["trials"])
+    assert chief["objectives"] == [["val_loss", "min"], ["params", "min"]]
+    assert chief["pareto_front"] and chief["time_spent_s"] > 0
+    assert json.loads((tmp_path / "dense_autoencoder" / "zoo_time.json").read_text())["spent_s"]
     ran = {}
     for tuner_id in ("tuner0", "tuner1"):
         line = next(line for line in outputs[tuner_id].splitlines() if line.startswith("RESULT "))
