@@ -24,6 +24,7 @@ import math
 import os
 import pathlib
 import time
+import zlib
 
 import keras
 import keras_tuner
@@ -48,7 +49,10 @@ class TimeBudgetMixin:
     stopped_by_time = False
 
     def create_trial(self, tuner_id):
-        if (self.time_budget is not None and self.time_budget.exhausted()
+        # A new trial needs time to be built, and the search time to load and save
+        # the best model at the end: both about the longest setup seen so far.
+        if (self.time_budget is not None
+                and self.time_budget.exhausted(reserve=2 * self.time_budget.setup_s)
                 and tuner_id not in self.ongoing_trials):
             self.stopped_by_time = True
             return compat.stopped_trial(self, tuner_id)
@@ -171,6 +175,8 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
         self.budget = None  # a stopping.TimeBudget
         self.pruner = None  # a stopping.MedianPruner
         self.monitors = {}  # trial_id -> stopping.TrialMonitor of a running trial
+        self.seed = None  # seeds every trial's training (see training_seed)
+        self._building = None  # [trial_id, executions built] of the running trial
 
     def declare_space(self, hp):
         self.hypermodel.declare_hyperparameters(hp)
@@ -196,6 +202,12 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
             # clear_session forgets Keras' global distribution: the trial's model
             # must be built under it.
             keras.distribution.set_distribution(self.distribution.engine)
+        if self.seed is not None and self._building is not None:
+            # The same search trains the same: each execution of each trial has its
+            # own seed (weights, shuffling, dropout), whatever ran before it.
+            trial_id, execution = self._building
+            keras.utils.set_random_seed(training_seed(self.seed, trial_id, execution))
+            self._building[1] += 1
         if keras.backend.backend() == "jax":
             # JAX keeps the compiled code of every model it has trained: 16
             # trainings of a tiny autoencoder grew the process by 212 MB;
@@ -244,6 +256,7 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
                                         self.budget, self.pruner,
                                         getattr(self, "completed_curves", None))
         self.monitors[trial.trial_id] = monitor
+        self._building = [trial.trial_id, 0]
         fit_kwargs["callbacks"] = list(fit_kwargs.get("callbacks") or []) + [
             RequireObjective(objective.name), monitor]
         try:
@@ -262,6 +275,7 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
             raise
         finally:
             monitor.shared["model"] = None
+            self._building = None
 
     def build_hypermodel(self, hp):
         model = super().build_hypermodel(hp)
@@ -278,6 +292,16 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
             serve_oracle(self.oracle)
             return
         super().search(*fit_args, **fit_kwargs)
+
+
+def training_seed(seed, trial_id, execution=0):
+    """The seed of one execution of one trial of a search seeded with ``seed``.
+
+    >>> training_seed(0, "03") == training_seed(0, "03"), training_seed(0, "03", 1) \
+    ...     == training_seed(0, "03")
+    (True, False)
+    """
+    return zlib.crc32(f"{seed}/{trial_id}/{execution}".encode()) & 0x7FFFFFFF
 
 
 def _load_checkpoint(model, path):
@@ -680,7 +704,11 @@ def search(model_name, train, validation=None, *, objective=None, direction=None
         overrides: ``zoo.build`` arguments that are not searched (input sizes,
             vocabularies, number of classes, ...).
         batch_size: for array data.
-        seed: seeds the oracle, so the same call proposes the same trials.
+        seed: seeds the oracle, so the same call proposes the same trials,
+            and every trial's training (initial weights, shuffling, dropout;
+            each execution and trial its own seed, ``training_seed``), so the
+            same call on the same backend trains the same. It sets Keras'
+            global seeds (``keras.utils.set_random_seed``) before each trial.
         max_consecutive_failed_trials: stop after this many failures in a row.
         executions_per_trial: trainings per trial (the objective is averaged).
         best_model_path: where to save the best model (default:
@@ -856,6 +884,7 @@ def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, 
     tuner = ZooTuner(oracle, hypermodel, directory=os.fspath(directory), project_name=project_name,
                      overwrite=False, executions_per_trial=executions_per_trial)
     tuner.distribution = strategy
+    tuner.seed = seed
     budget = stopping.TimeBudget(project_dir, plan.max_time_s, record=role != "worker",
                                  start=plan.started)
     tuner.budget, tuner.pruner = budget, plan.pruner

@@ -51,7 +51,11 @@ class TimeBudget:
     """The seconds a search has spent (this run and before), against an optional limit.
 
     ``start`` (``time.monotonic()``) is when this run began: the call to
-    ``search``, so setting up counts too.
+    ``search``, so setting up counts too. ``setup_s``, the longest time a
+    trial has taken from its start to its first epoch (building the model),
+    is kept in hand: a trial that could not begin training within the
+    budget does not start, and the last trial stops early enough to load
+    and save the best model.
     """
 
     def __init__(self, project_dir, limit_s=None, record=True, start=None):
@@ -60,12 +64,17 @@ class TimeBudget:
         self.record = record
         self.before_s = read_spent(project_dir)
         self.start = time.monotonic() if start is None else start
+        self.setup_s = 0.0  # the longest a trial took from its start to training
 
     def spent(self):
         return self.before_s + time.monotonic() - self.start
 
-    def exhausted(self):
-        return self.limit_s is not None and self.spent() >= self.limit_s
+    def note_setup(self, seconds):
+        self.setup_s = max(self.setup_s, seconds)
+
+    def exhausted(self, reserve=0.0):
+        """Whether the budget is spent, keeping ``reserve`` seconds in hand."""
+        return self.limit_s is not None and self.spent() + reserve >= self.limit_s
 
     def save(self):
         if self.record:
@@ -219,7 +228,7 @@ class TrialMonitor(keras.callbacks.Callback):
         self.record = {"objective": objective.name, "direction": objective.direction,
                        "values": [], "state": "running"}
         # Shared by the copies: the last trained model and its history.
-        self.shared = {"model": None, "history": None}
+        self.shared = {"model": None, "history": None, "created": time.monotonic()}
         write_curve(trial_dir, self.record)
 
     def __deepcopy__(self, memo):
@@ -240,6 +249,9 @@ class TrialMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.record["values"] = []  # a later execution of the same trial starts over
+        created = self.shared.pop("created", None)
+        if self.budget is not None and created is not None:
+            self.budget.note_setup(time.monotonic() - created)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -247,7 +259,8 @@ class TrialMonitor(keras.callbacks.Callback):
         values = self.record["values"]
         values.append(None if value is None else float(value))
         last_epoch = epoch + 1 >= self.params.get("epochs", epoch + 1)
-        if self.budget is not None and self.budget.exhausted() and not last_epoch:
+        if self.budget is not None and not last_epoch \
+                and self.budget.exhausted(reserve=self.budget.setup_s):
             self._stop("stopped", epoch, f"max_time spent after epoch {epoch + 1}")
         elif self.pruner is not None and not last_epoch:
             prune, median = self.pruner.check(

@@ -368,3 +368,17 @@ def test_cli_objectives_budget_pruning_and_plot(tmp_path, capsys):
         assert cli.run(args) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
+
+
+# --- seeded training ----------------------------------------------------------------------------
+
+def test_the_same_seed_trains_the_same_and_another_seed_does_not(tmp_path):
+    runs = [_search(tmp_path / name, seed=seed, max_trials=2, epochs=2,
+                    hyperparameters=SMALL)
+            for name, seed in (("a", 4), ("b", 4), ("c", 5))]
+    losses = [[row["metrics"]["val_loss"] for row in run.trials] for run in runs]
+    assert losses[0] == losses[1]
+    assert runs[0].trials[0]["hyperparameters"] != runs[2].trials[0]["hyperparameters"] \
+        or losses[0] != losses[2]
+    # Two trials of one search do not share a seed.
+    assert tuner.searcher.training_seed(4, "0") != tuner.searcher.training_seed(4, "1")
