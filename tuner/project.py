@@ -57,6 +57,7 @@ import json
 import os
 import pathlib
 import socket
+import time
 import warnings
 
 import numpy as np
@@ -404,6 +405,12 @@ def open_project(project_dir, settings, resume=True):
             files.claim_directory(path, KIND, details={"model_name": settings.get("model_name")})
         except FileExistsError:
             record = files.owner(path)
+            for _ in range(40):
+                # The winner creates its marker first and writes it a moment later.
+                if record is not None or not (path / files.MARKER).exists():
+                    break
+                time.sleep(0.05)
+                record = files.owner(path)
             if record is None or record.get("kind") != KIND:
                 raise
             raise FileExistsError(

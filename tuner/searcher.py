@@ -456,7 +456,14 @@ def _short(value):
     return str(value)
 
 
+#: keras-tuner's oracles treat seed 0 as "no seed" (``seed or random.randint(...)``):
+#: ``seed=0`` reaches them as this value, so it proposes the same trials every time.
+ORACLE_SEED_FOR_0 = 2**31 - 1
+
+
 def _oracle(algorithm, objective, max_trials, epochs, seed, max_consecutive_failed_trials):
+    if seed == 0:
+        seed = ORACLE_SEED_FOR_0
     common = dict(objective=objective, seed=seed,
                   max_consecutive_failed_trials=max_consecutive_failed_trials)
     if algorithm == "random":

@@ -62,9 +62,11 @@ class TimeBudget:
         self.path = os.path.join(os.fspath(project_dir), TIME_FILE)
         self.limit_s = limit_s
         self.record = record
-        self.before_s = read_spent(project_dir)
+        recorded = read_time(project_dir)
+        self.before_s = recorded["spent_s"]
         self.start = time.monotonic() if start is None else start
-        self.setup_s = 0.0  # the longest a trial took from its start to training
+        # The longest a trial took from its start to training (kept across resumes).
+        self.setup_s = recorded["setup_s"]
 
     def spent(self):
         return self.before_s + time.monotonic() - self.start
@@ -79,17 +81,24 @@ class TimeBudget:
     def save(self):
         if self.record:
             with contextlib.suppress(OSError):
-                state.write_json_atomic(self.path, {"spent_s": round(self.spent(), 3)})
+                state.write_json_atomic(self.path, {"spent_s": round(self.spent(), 3),
+                                                    "setup_s": round(self.setup_s, 3)})
 
 
-def read_spent(project_dir):
-    """Seconds recorded in ``project_dir``'s time file (0 if there is none or it is unreadable)."""
+def read_time(project_dir):
+    """``{"spent_s", "setup_s"}`` from ``project_dir``'s time file (0 when missing or bad)."""
     try:
         with open(os.path.join(os.fspath(project_dir), TIME_FILE)) as handle:
-            spent = float(json.load(handle)["spent_s"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0.0
-    return spent if math.isfinite(spent) and spent >= 0 else 0.0
+            record = json.load(handle)
+    except (OSError, ValueError):
+        record = {}
+    found = {}
+    for key in ("spent_s", "setup_s"):
+        value = record.get(key) if isinstance(record, dict) else None
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value) and value >= 0
+        found[key] = float(value) if ok else 0.0
+    return found
 
 
 class MedianPruner:
