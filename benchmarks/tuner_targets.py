@@ -277,7 +277,7 @@ def _cell(value, digits=4):
 
 
 def _spread(values):
-    return (float(np.median(values)), max(values)) if values else ("", "")
+    return (round(float(np.median(values)), 3), max(values)) if values else ("", "")
 
 
 def _table(header, rows):

@@ -5,6 +5,8 @@
     zoo tune lstm_seq2seq --task reversal --limit 2000 --algorithm hyperband   # applications
     zoo tune gpt_decoder --toy --max-trials 3          # smoke run on random data
     zoo tune transformer_classifier --show-space       # what can be searched
+    zoo tune dense_autoencoder --task dim_reduction --objective val_loss,latency_ms \
+        --constraint latency_ms=0.1 --plot front.png --max-time 30m --prune median
 
 ``--hp NAME=SPEC`` edits the search space: ``NAME=VALUE`` fixes it,
 ``NAME=LOW:HIGH`` narrows a range (integers if both ends are), ``NAME=A,B,C``
@@ -16,6 +18,13 @@ Distributed: run the same command in every process with
 ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT`` and
 ``KERASTUNER_TUNER_ID`` (``chief`` for one, ``tuner0``, ``tuner1``, ... for the
 workers) set, over one shared ``--directory``.
+
+``--objective A,B,...`` searches several objectives (the tuner measures
+``latency_ms``, ``params`` and ``file_bytes`` itself; ``NAME:max`` declares a
+direction) and prints the Pareto front; ``--constraint NAME=BOUND`` limits
+the best model; ``--plot FILE`` draws the front. ``--max-time`` is a budget
+for the whole search, ``--prune median`` stops trials worse than the median,
+``--algorithm grid`` runs every combination (see ``tuner.search``).
 
 ``--out`` must not exist unless ``--overwrite`` is given (checked before the
 search starts); ``--no-resume`` deletes only a search the zoo made (see
