@@ -1,9 +1,10 @@
-"""Working with trained autoencoders: the decoder, VAE samples, anomaly scores.
+"""Working with trained autoencoders: the decoder, VAE samples, anomaly scores, interpolation.
 
 ``decoder(model)`` is the counterpart of ``zoo.encoder(model)``: the
 sub-model from the code (for VAEs: the latent ``z``) to the reconstruction,
 sharing weights with ``model``. ``sample`` decodes ``z ~ N(0, I)``;
-``reconstruction_error`` scores each sample by how badly it is rebuilt.
+``reconstruction_error`` scores each sample by how badly it is rebuilt;
+``interpolate`` decodes the way from one example's code to another's.
 
 For zoo models these read what the registry declares
 (``Capabilities.decodable`` / ``.variational``) and enter the decoder at
@@ -17,7 +18,7 @@ import keras
 import numpy as np
 
 from zoo import registry, validation
-from zoo.model import CODE_LAYER_NAME, code_layers
+from zoo.model import CODE_LAYER_NAME, code_layers, sub_model
 from zoo.models.autoencoder.vae import SAMPLING_LAYER_NAME, VariationalAutoencoder
 
 # VAE -> its decoder, so repeated sampling reuses one model and its predict function.
@@ -150,3 +151,97 @@ def reconstruction_error(model, x, metric="mse", batch_size=256):
     difference = np.asarray(model.predict(x, batch_size=batch_size, verbose=0)) - x
     error = np.square(difference) if metric == "mse" else np.abs(difference)
     return error.reshape(len(x), -1).mean(axis=1).astype("float32")
+
+
+def _examples(name, value, expected):
+    """``value`` as float32 ``[n, *expected]`` and whether it was one example."""
+    array = np.asarray(value, dtype="float32")
+    single = array.ndim == len(expected)
+    if single:
+        array = array[None]
+    if array.ndim != len(expected) + 1 or any(
+            want is not None and got != want for got, want in zip(array.shape[1:], expected)):
+        shape = ", ".join("None" if size is None else str(size) for size in expected)
+        raise ValueError(f"`{name}` must be one example [{shape}] or a batch [n, {shape}] of "
+                         f"the model's input. Received: {name} with shape {np.shape(value)}")
+    return array, single
+
+
+def _slerp(start, end, t):
+    """Spherical interpolation between rows of ``start`` and ``end`` (flattened codes)."""
+    unit_start = start / np.maximum(np.linalg.norm(start, axis=1, keepdims=True), 1e-12)
+    unit_end = end / np.maximum(np.linalg.norm(end, axis=1, keepdims=True), 1e-12)
+    omega = np.arccos(np.clip(np.sum(unit_start * unit_end, axis=1, keepdims=True), -1.0, 1.0))
+    sine = np.sin(omega)
+    # Nearly parallel codes: the straight line is the same path.
+    safe = np.where(sine < 1e-6, 1.0, sine)
+    weight_start = np.where(sine < 1e-6, 1.0 - t, np.sin((1.0 - t) * omega) / safe)
+    weight_end = np.where(sine < 1e-6, t, np.sin(t * omega) / safe)
+    return weight_start * start + weight_end * end
+
+
+def interpolate(model, a, b, steps=8, method="linear"):
+    """Decode ``steps`` points on the way from the code of ``a`` to the code of ``b``.
+
+    The examples are encoded (a VAE: the posterior mean), the codes are
+    joined by a straight line (``"linear"``) or a great-circle arc
+    (``"slerp"``, usual for Gaussian latents), and every point is decoded.
+    The first and last points are the reconstructions of ``a`` and ``b``.
+
+    Args:
+        model: a decodable autoencoder (``zoo.decoder`` works on it).
+        a, b: one example each (the model's input shape), or two batches of
+            ``n`` examples of the same shape (``n`` paths).
+        steps: points on the way, ends included (>= 2).
+        method: ``"linear"`` or ``"slerp"``.
+
+    Returns:
+        A float32 NumPy array ``[steps, *output_shape]`` for single examples,
+        ``[n, steps, *output_shape]`` for batches.
+
+    Raises:
+        ValueError: a model that is not decodable, ``a`` and ``b`` of other
+            shapes than the model's input or than each other, ``steps`` < 2,
+            an unknown method.
+
+    >>> import zoo
+    >>> model = zoo.build("dense_autoencoder_toy")
+    >>> zoo.interpolate(model, np.zeros(4), np.ones(4), steps=5).shape
+    (5, 4)
+    """
+    _check_model(model)
+    steps = validation.positive_int("steps", steps)
+    if steps < 2:
+        raise ValueError(f"`steps` counts both ends, so it is at least 2. Received: steps={steps}")
+    validation.choice("method", method, ("linear", "slerp"))
+    entry = _entry_layer(model)
+    if len(model.inputs) != 1:
+        raise ValueError("interpolate() needs an autoencoder with one input. "
+                         f"Received: model={model.name!r} with {len(model.inputs)} inputs")
+    expected = tuple(model.inputs[0].shape[1:])
+    a, single_a = _examples("a", a, expected)
+    b, single_b = _examples("b", b, expected)
+    if a.shape != b.shape:
+        raise ValueError(f"`a` and `b` must have the same shape (one path per pair). "
+                         f"Received: a with shape {a.shape}, b with shape {b.shape}")
+    # A VAE's code layer is its posterior mean; the decoder starts at z (same shape).
+    capabilities = _capabilities(model)
+    variational = capabilities.variational if capabilities is not None else \
+        isinstance(model, VariationalAutoencoder)
+    code = model.get_layer(CODE_LAYER_NAME) if variational else entry
+    encode = sub_model(model, code.output, name=f"{model.name}_interpolation_encoder")
+    start = np.asarray(encode.predict(a, verbose=0), dtype="float32")
+    end = np.asarray(encode.predict(b, verbose=0), dtype="float32")
+    n, code_shape = len(a), start.shape[1:]
+    start, end = start.reshape(n, 1, -1), end.reshape(n, 1, -1)
+    t = np.linspace(0.0, 1.0, steps, dtype="float32").reshape(1, steps, 1)
+    if method == "linear":
+        path = (1.0 - t) * start + t * end
+    else:
+        path = np.stack([_slerp(start[:, 0], end[:, 0], t[0, i]) for i in range(steps)], axis=1)
+    if model not in _SAMPLERS:
+        _SAMPLERS[model] = decoder(model)
+    decoded = np.asarray(_SAMPLERS[model].predict(
+        path.reshape(n * steps, *code_shape).astype("float32"), verbose=0), dtype="float32")
+    decoded = decoded.reshape(n, steps, *decoded.shape[1:])
+    return decoded[0] if single_a and single_b else decoded

@@ -126,3 +126,57 @@ def test_reconstruction_error_rejects_bad_arguments():
         zoo.reconstruction_error(toy("lstm_seq2seq"), np.zeros((3, 4)))
     with pytest.raises(TypeError, match=r"Received: model='model'$"):
         zoo.reconstruction_error("model", np.zeros((3, 4)))
+
+
+# --- interpolate -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", AUTOENCODERS + ["denoising_autoencoder"])
+def test_interpolation_starts_and_ends_at_the_reconstructions(name):
+    model = toy(name)
+    x = toy_data(model, n=4)
+    a, b = x[:2], x[2:]
+    reconstructed = np.asarray(model.predict(x, verbose=0))  # a VAE decodes its mean
+    path = zoo.interpolate(model, a, b, steps=5)
+    assert path.shape == (2, 5, *reconstructed.shape[1:]) and path.dtype == np.float32
+    np.testing.assert_allclose(path[:, 0], reconstructed[:2], atol=1e-5)
+    np.testing.assert_allclose(path[:, -1], reconstructed[2:], atol=1e-5)
+    # The middle of the straight line decodes the mean of the two codes.
+    code = zoo.model.sub_model(model, model.get_layer("code").output, "probe")
+    middle = (np.asarray(code.predict(a, verbose=0)) + np.asarray(code.predict(b, verbose=0))) / 2
+    expected = np.asarray(zoo.decoder(model).predict(middle, verbose=0))
+    np.testing.assert_allclose(zoo.interpolate(model, a, b, steps=3)[:, 1], expected, atol=1e-5)
+    # One example each: one path; slerp has the same ends.
+    single = zoo.interpolate(model, a[0], b[0], steps=4, method="slerp")
+    assert single.shape == (4, *reconstructed.shape[1:])
+    np.testing.assert_allclose(single[0], reconstructed[0], atol=1e-5)
+    np.testing.assert_allclose(single[-1], reconstructed[2], atol=1e-5)
+
+
+def test_slerp_keeps_to_the_arc():
+    from zoo.models.autoencoder.inference import _slerp
+
+    start, end = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    for t in (0.25, 0.5):
+        point = _slerp(start, end, t)
+        # Unit codes stay on the unit circle, at the angle's fraction t (a line would not).
+        assert np.linalg.norm(point) == pytest.approx(1.0)
+        assert np.degrees(np.arctan2(point[0, 1], point[0, 0])) == pytest.approx(90 * t)
+    same = _slerp(start, 3 * start, 0.25)  # parallel codes: the straight line
+    np.testing.assert_allclose(same, [[1.5, 0.0]])
+
+
+def test_interpolate_refuses_bad_input():
+    model = toy("dense_autoencoder")
+    x = toy_data(model, n=2)
+    for kwargs, match in [
+        ({"steps": 1}, r"at least 2.*Received: steps=1"),
+        ({"method": "cubic"}, r"Received: method='cubic'"),
+        ({"b": np.zeros((3, x.shape[1]))}, r"same shape.*Received: a with shape"),
+        ({"b": np.zeros((2, x.shape[1] + 1))}, r"`b` must be one example.*Received: b with"),
+    ]:
+        args = {"a": x, "b": x, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            zoo.interpolate(model, args.pop("a"), args.pop("b"), **args)
+    classifier = zoo.build("lstm_classifier", size="toy")
+    with pytest.raises(ValueError, match=r"decoder\(\) needs an autoencoder"):
+        zoo.interpolate(classifier, np.zeros(4), np.zeros(4))
