@@ -12,7 +12,8 @@
 from zoo import models  # noqa: F401  (registers every family)
 from zoo.losses import MaskedSparseAccuracy, MaskedSparseCrossentropy
 from zoo.model import ZooModel, encoder
-from zoo.models.autoencoder import decoder, interpolate, reconstruction_error, sample
+from zoo.models.autoencoder import (decoder, interpolate, log_likelihood, reconstruction_error,
+                                   sample)
 from zoo.budget import ParameterBudgetError
 from zoo.constants import FAMILIES
 from zoo.jsonable import to_jsonable
@@ -43,7 +44,7 @@ __all__ = [
     "distribute", "Distribution",
     "with_head", "features", "TransferModel", "TransferGraphModel",
     "save", "load", "inspect", "read_card", "format_inspection", "UnsafeModelError",
-    "decoder", "interpolate", "reconstruction_error", "sample",
+    "decoder", "interpolate", "log_likelihood", "reconstruction_error", "sample",
     "batch_graphs", "check_graph_batch", "from_networkx", "split_node_values", "to_networkx",
     "unbatch_graphs",
     "IncomingCSR", "NeighborSampler", "predict_sampled", "sample_subgraph",

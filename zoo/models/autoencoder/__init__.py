@@ -8,8 +8,9 @@ convolutional builders (``noise``, ``code_l1``), not copied code.
 """
 
 from zoo.models.autoencoder import conv, dense, lstm, vae  # noqa: F401  (registers)
-from zoo.models.autoencoder.inference import decoder, interpolate, reconstruction_error, sample
+from zoo.models.autoencoder.inference import (decoder, interpolate, log_likelihood,
+                                              reconstruction_error, sample)
 from zoo.models.autoencoder.vae import VariationalAutoencoder, reconstruction_term
 
-__all__ = ["VariationalAutoencoder", "decoder", "interpolate", "reconstruction_error",
-           "reconstruction_term", "sample"]
+__all__ = ["VariationalAutoencoder", "decoder", "interpolate", "log_likelihood",
+           "reconstruction_error", "reconstruction_term", "sample"]

@@ -180,3 +180,60 @@ def test_interpolate_refuses_bad_input():
     classifier = zoo.build("lstm_classifier", size="toy")
     with pytest.raises(ValueError, match=r"decoder\(\) needs an autoencoder"):
         zoo.interpolate(classifier, np.zeros(4), np.zeros(4))
+
+
+# --- log_likelihood -------------------------------------------------------------------------
+
+def _exact_log_likelihood(model, x, loss):
+    """log p(x) by quadrature over a one-dimensional latent: a fine grid of z."""
+    from zoo.models.autoencoder.inference import _log_density
+
+    grid = np.linspace(-10.0, 10.0, 8001)
+    step = grid[1] - grid[0]
+    decoded = np.asarray(zoo.decoder(model).predict(grid[:, None].astype("float32"),
+                                                    verbose=0), dtype="float64")
+    log_prior = -0.5 * (grid ** 2 + np.log(2 * np.pi))
+    exact = []
+    for row in x.astype("float64"):
+        log_joint = _log_density(loss, np.broadcast_to(row, decoded.shape), decoded) + log_prior
+        top = log_joint.max()
+        exact.append(top + np.log(np.sum(np.exp(log_joint - top)) * step))
+    return np.array(exact)
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse", "mae"])
+def test_log_likelihood_approaches_the_exact_value_from_below(loss):
+    model = toy("vae", code_size=1, reconstruction_loss=loss,
+                **({"output_activation": "linear"} if loss != "bce" else {}))
+    # A fixed posterior q = N(0.3, 1.2^2), a little wider than the prior: the importance
+    # weights stay bounded, so 5000 draws converge, and both densities matter.
+    for name, bias in (("code", 0.3), ("z_log_var", 2 * np.log(1.2))):
+        layer = model.get_layer(name)
+        layer.kernel.assign(np.zeros(layer.kernel.shape, "float32"))
+        layer.bias.assign(np.full(layer.bias.shape, bias, "float32"))
+    rng = np.random.default_rng(0)
+    x = (rng.random((6, model.inputs[0].shape[1])) > 0.5).astype("float32")
+    exact = _exact_log_likelihood(model, x, loss)
+    one = np.mean([zoo.log_likelihood(model, x, samples=1, seed=seed) for seed in range(20)],
+                  axis=0)
+    many = zoo.log_likelihood(model, x, samples=5000, seed=0)
+    assert many.shape == (6,) and many.dtype == np.float64
+    np.testing.assert_allclose(many, exact, atol=0.05)
+    # K = 1 is the ELBO: on average below the bound with more samples.
+    assert np.all(one < many + 1e-3) and one.mean() < many.mean()
+    # The same seed gives the same estimate.
+    np.testing.assert_array_equal(zoo.log_likelihood(model, x, samples=7, seed=3),
+                                  zoo.log_likelihood(model, x, samples=7, seed=3))
+
+
+def test_log_likelihood_refuses_bad_input():
+    model = toy("vae")
+    x = np.zeros((2, model.inputs[0].shape[1]), "float32")
+    with pytest.raises(ValueError, match=r"needs data in \[0, 1\].*Received: x with values"):
+        zoo.log_likelihood(model, x + 2.0)
+    with pytest.raises(ValueError, match=r"Received: samples=0"):
+        zoo.log_likelihood(model, x, samples=0)
+    with pytest.raises(ValueError, match=r"`x` must be one example.*Received: x with shape"):
+        zoo.log_likelihood(model, np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match=r"needs a variational autoencoder.*Received: model="):
+        zoo.log_likelihood(toy("dense_autoencoder"), x)
