@@ -293,7 +293,7 @@ def log_likelihood(model, x, samples=100, seed=None, batch_size=64):
 
     >>> import zoo
     >>> model = zoo.build("vae", size="toy")
-    >>> x = (np.random.default_rng(0).random((3, 4)) > 0.5).astype("float32")
+    >>> x = (np.random.default_rng(0).random((3, 6)) > 0.5).astype("float32")
     >>> zoo.log_likelihood(model, x, samples=10, seed=0).shape
     (3,)
     """
