@@ -297,8 +297,8 @@ class ZooTuner(compat.TunerHooks, keras_tuner.Tuner):
 def training_seed(seed, trial_id, execution=0):
     """The seed of one execution of one trial of a search seeded with ``seed``.
 
-    >>> training_seed(0, "03") == training_seed(0, "03"), training_seed(0, "03", 1) \
-    ...     == training_seed(0, "03")
+    >>> seed = training_seed(0, "03")
+    >>> seed == training_seed(0, "03"), seed == training_seed(0, "03", 1)
     (True, False)
     """
     return zlib.crc32(f"{seed}/{trial_id}/{execution}".encode()) & 0x7FFFFFFF
