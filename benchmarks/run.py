@@ -104,6 +104,21 @@ def configure_current(threads):
     return backend
 
 
+def configure_named(backend, threads):
+    """``configure(backend)`` when a backend is named, else ``configure_current``; its name."""
+    if backend:
+        configure(backend, threads)
+        return backend
+    return configure_current(threads)
+
+
+def progress_log(quiet):
+    """A function printing one progress line to stderr (doing nothing when ``quiet``)."""
+    if quiet:
+        return lambda message: None
+    return lambda message: print(message, file=sys.stderr, flush=True)
+
+
 def configure(backend, threads):
     """Environment for this process; must run before Keras (or a backend) is imported."""
     if "keras" in sys.modules:

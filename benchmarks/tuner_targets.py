@@ -41,7 +41,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: `python benchmarks/tuner_targets.py`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import configure, configure_current, positive_int  # noqa: E402
+from benchmarks.run import configure_named, positive_int, progress_log  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 MODEL = "dense_autoencoder"
@@ -382,13 +382,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.backend:
-        configure(args.backend, args.threads)
-        backend = args.backend
-    else:
-        backend = configure_current(args.threads)
-    log = (lambda message: None) if args.quiet else (
-        lambda message: print(message, file=sys.stderr, flush=True))
+    backend = configure_named(args.backend, args.threads)
+    log = progress_log(args.quiet)
     toy = args.toy
     pruning = [tuple(int(part) for part in text.split(":"))
                for text in (args.pruning or (["1:1"] if toy else ["1:3"]))]

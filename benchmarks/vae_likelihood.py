@@ -28,7 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: `python benchmarks/vae_likelihood.py`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import configure, configure_current, positive_int  # noqa: E402
+from benchmarks.run import configure_named, positive_int, progress_log  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -121,13 +121,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.backend:
-        configure(args.backend, 0)
-        backend = args.backend
-    else:
-        backend = configure_current(0)
-    log = (lambda message: None) if args.quiet else (
-        lambda message: print(message, file=sys.stderr, flush=True))
+    backend = configure_named(args.backend, 0)
+    log = progress_log(args.quiet)
     if args.toy:
         train, test = toy_data(args.seed)
     else:
