@@ -881,10 +881,8 @@ def _logged_metrics(hypermodel, plan):
 def _search(hypermodel, args, kwargs, objective, algorithm, max_trials, epochs, directory,
             project_name, project_dir, role, seed, max_consecutive_failed_trials,
             executions_per_trial, best_model_path, overwrite, dataset, callbacks, verbose,
-            fit_kwargs, strategy=None, plan=None):
+            fit_kwargs, strategy, plan):
     model_name = hypermodel.model_name
-    plan = plan or _plan(objective, None, None, None, None, None, epochs, algorithm,
-                         executions_per_trial, 20)
     oracle = _oracle(algorithm, objective, max_trials, epochs, seed, max_consecutive_failed_trials)
     # The folder is ours (claimed, or checked and locked) or the chief's: never
     # let keras-tuner delete it (resume=False went through project.open_project).
